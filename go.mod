@@ -1,0 +1,3 @@
+module github.com/raftspec/raftspec
+
+go 1.26

@@ -1,0 +1,40 @@
+package invariants
+
+// Kind says what kind of transition an Event reports.
+type Kind int
+
+const (
+	Start   Kind = iota // a node was made: fresh, or restarted from persisted state
+	Receive             // a request was handled (and its reply produced)
+	Reply               // a reply to one of the node's requests was handled
+	Tick                // a clock tick that changed state (timeout, heartbeat)
+	Propose             // a command was appended by the leader (Start)
+	Commit              // commitIndex advanced
+	Compact             // the service's snapshot trimmed the log
+	Install             // an InstallSnapshot replaced (part of) the log
+	Send                // a message left the node
+	Persist             // state was written to stable storage
+)
+
+var kindNames = [...]string{"start", "receive", "reply", "tick", "propose", "commit", "compact", "install", "send", "persist"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "Kind(?)"
+}
+
+// Event is one transition of one node, reported after it happened.
+type Event struct {
+	Kind Kind
+	// Desc is one transcript line, e.g.
+	// "n2 AppendEntries from n1 term 3 prev 5/2 → reject conflict 2@4".
+	Desc string
+	// LogFrom is the lowest index whose entry this transition appended,
+	// overwrote or deleted; 0 when the log's entries did not change.
+	// Compaction (moving Base up over entries that stay the same) is not a
+	// change of entries. The Observer re-checks only indices from LogFrom
+	// on, so its cost is proportional to what changed.
+	LogFrom int
+}
