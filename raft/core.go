@@ -1,0 +1,370 @@
+package raft
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/raftspec/raftspec/raftapi"
+)
+
+// None is the votedFor of a node that has not voted in its current term.
+const None = -1
+
+type role int
+
+const (
+	follower role = iota
+	candidate
+	leader
+)
+
+func (r role) String() string { return [...]string{"follower", "candidate", "leader"}[r] }
+
+// Config sets up one node of the core.
+type Config struct {
+	ID    int // this node, in [0, Peers)
+	Peers int // cluster size
+	// ElectionTicks is the least election timeout, in ticks; each timeout
+	// is drawn at random from [ElectionTicks, 2*ElectionTicks) (§5.2:
+	// randomized timeouts make split votes rare).
+	ElectionTicks int
+	// HeartbeatTicks is the leader's heartbeat interval, in ticks.
+	HeartbeatTicks int
+	// Rand returns a number in [0, n). It is the core's only source of
+	// randomness, so a seeded Rand replays a run exactly.
+	Rand func(n int) int
+}
+
+// node is the core: Figure 2 as a single-threaded, deterministic state
+// machine. No goroutines, clock, locks or I/O. Input arrives through Step,
+// Tick, Propose and Snapshot, each one state transition; output is taken
+// by Ready (messages, and whether state must be persisted first) and
+// nextApply (what to deliver to the service).
+type node struct {
+	cfg Config
+	id  int
+	n   int
+
+	// Persistent state on all servers (Figure 2). Saved before any
+	// message that depends on it leaves the node (see Ready).
+	currentTerm int     // latest term seen; never decreases
+	votedFor    int     // candidate voted for in currentTerm, or None; changes only with currentTerm
+	log         raftLog // Invariant: terms never decrease along it, none exceeds currentTerm
+	snapshot    []byte  // the service's snapshot through log.base
+
+	// Volatile state on all servers.
+	commitIndex int // highest index known committed; Invariant: log.base <= commitIndex <= log.lastIndex()
+	lastApplied int // highest index handed to the service; Invariant: lastApplied <= commitIndex
+	role        role
+	// snapshotPending: an InstallSnapshot replaced the state; the service
+	// has not been handed the snapshot yet.
+	snapshotPending bool
+
+	// Candidates: who granted a vote in currentTerm.
+	votes []bool
+
+	// Leaders, reinitialized after election (Figure 2).
+	nextIndex  []int  // next entry to send to each server
+	matchIndex []int  // highest entry known replicated on each server; never decreases within a term
+	inflight   []bool // an AppendEntries to the server awaits its reply
+	scratch    []int
+
+	electionElapsed  int
+	electionTimeout  int
+	heartbeatElapsed int
+
+	// Output, taken by Ready.
+	msgs  []Message
+	dirty bool // persistent state changed since the last Ready
+
+	durable durable // what was last persisted, for the persist-before-send check
+	hooks   hookState
+}
+
+// durable summarises the persisted state.
+type durable struct{ term, votedFor, lastIndex, lastTerm int }
+
+// newNode makes a node from its persisted state (zero for a fresh node).
+func newNode(cfg Config, st persistentState, snapshot []byte) *node {
+	r := &node{
+		cfg:         cfg,
+		id:          cfg.ID,
+		n:           cfg.Peers,
+		currentTerm: st.Term,
+		votedFor:    st.VotedFor,
+		log:         raftLog{base: st.Base, baseTerm: st.BaseTerm, entries: st.Entries},
+		snapshot:    snapshot,
+		votes:       make([]bool, cfg.Peers),
+		nextIndex:   make([]int, cfg.Peers),
+		matchIndex:  make([]int, cfg.Peers),
+		inflight:    make([]bool, cfg.Peers),
+		scratch:     make([]int, cfg.Peers),
+	}
+	// What the snapshot holds is committed and applied by the service,
+	// which reads the snapshot itself when it starts.
+	r.commitIndex, r.lastApplied = r.log.base, r.log.base
+	r.durable = r.summary()
+	r.resetElectionTimer()
+	r.hooks.init(r)
+	r.observe(evStart, func() string { return "start" })
+	return r
+}
+
+// Ready is the output of the transitions since the last call: the contract
+// with the driver. If MustPersist, currentTerm, votedFor, the log or the
+// snapshot changed, and the driver must save them (encodeState, snapshot)
+// BEFORE any of Messages leaves: a vote or an acknowledgement must never
+// outlive a crash that forgets it (Figure 2: "updated on stable storage
+// before responding to RPCs").
+type Ready struct {
+	MustPersist bool
+	Messages    []Message
+}
+
+// Ready takes the pending output.
+func (r *node) Ready() Ready {
+	rd := Ready{MustPersist: r.dirty, Messages: r.msgs}
+	r.msgs, r.dirty = nil, false
+	return rd
+}
+
+// persisted records that the state as it is now was saved.
+func (r *node) persisted() {
+	r.durable = r.summary()
+	r.observe(evPersist, func() string {
+		return fmt.Sprintf("persist term %d vote %d last %d/%d", r.currentTerm, r.votedFor, r.log.lastIndex(), r.log.lastTerm())
+	})
+}
+
+func (r *node) summary() durable {
+	return durable{r.currentTerm, r.votedFor, r.log.lastIndex(), r.log.lastTerm()}
+}
+
+// sent records that m left the node; the invariant hooks check it depends
+// only on persisted state.
+func (r *node) sent(m *Message) {
+	r.observe(evSend, func() string { return "send " + m.String() })
+}
+
+func (r *node) send(m Message) {
+	m.From = r.id
+	r.msgs = append(r.msgs, m)
+}
+
+// ---- Time ----
+
+// Tick advances the clocks by one tick: a follower or candidate whose
+// election timeout elapses starts an election (§5.2); a leader sends
+// heartbeats every HeartbeatTicks.
+func (r *node) Tick() {
+	if r.role == leader {
+		r.heartbeatElapsed++
+		if r.heartbeatElapsed >= r.cfg.HeartbeatTicks {
+			r.heartbeatElapsed = 0
+			r.bcastAppend()
+			r.observe(evTick, func() string { return "heartbeat" })
+		}
+		return
+	}
+	r.electionElapsed++
+	if r.electionElapsed >= r.electionTimeout {
+		r.campaign()
+		r.observe(evTick, func() string { return fmt.Sprintf("election timeout → candidate term %d", r.currentTerm) })
+	}
+}
+
+func (r *node) resetElectionTimer() {
+	r.electionElapsed = 0
+	r.electionTimeout = r.cfg.ElectionTicks + r.cfg.Rand(r.cfg.ElectionTicks)
+}
+
+// ---- Roles: only the become* functions change r.role ----
+
+// becomeFollower steps down to follower in term (§5.1: "If RPC request or
+// response contains term T > currentTerm: set currentTerm = T, convert to
+// follower"). votedFor is cleared only with a new term.
+func (r *node) becomeFollower(term int) {
+	if term > r.currentTerm {
+		r.currentTerm, r.votedFor = term, None
+		r.dirty = true
+	}
+	if r.role == leader {
+		r.resetElectionTimer()
+	}
+	r.role = follower
+}
+
+// campaign becomes candidate and asks every peer for its vote (§5.2:
+// "increment currentTerm, vote for self, reset election timer, send
+// RequestVote RPCs to all other servers").
+func (r *node) campaign() {
+	r.role = candidate
+	r.currentTerm++
+	r.votedFor = r.id
+	r.dirty = true
+	clear(r.votes)
+	r.votes[r.id] = true
+	r.resetElectionTimer()
+	if r.quorum(r.votes) {
+		r.becomeLeader()
+		return
+	}
+	for p := range r.n {
+		if p != r.id {
+			r.send(Message{Kind: MsgVote, To: p, Term: r.currentTerm,
+				LastLogIndex: r.log.lastIndex(), LastLogTerm: r.log.lastTerm()})
+		}
+	}
+}
+
+// becomeLeader takes office and sends a heartbeat round at once (Figure 2:
+// "Upon election: send initial empty AppendEntries RPCs (heartbeat) to each
+// server").
+func (r *node) becomeLeader() {
+	r.role = leader
+	r.heartbeatElapsed = 0
+	for p := range r.n {
+		r.nextIndex[p] = r.log.lastIndex() + 1
+		r.matchIndex[p] = 0
+		r.inflight[p] = false
+	}
+	r.matchIndex[r.id] = r.log.lastIndex()
+	r.bcastAppend()
+}
+
+func (r *node) quorum(granted []bool) bool {
+	k := 0
+	for _, g := range granted {
+		if g {
+			k++
+		}
+	}
+	return 2*k > r.n
+}
+
+// ---- Input ----
+
+// Step handles one request or reply. Terms are handled once, first; then
+// the message is dispatched by kind and role. A malformed message is
+// refused with an error and changes nothing.
+func (r *node) Step(m Message) error {
+	if err := m.validate(r.n, r.id); err != nil {
+		return err
+	}
+	if m.To != r.id {
+		return fmt.Errorf("raft: n%d got a message for n%d", r.id, m.To)
+	}
+	if m.Term > r.currentTerm {
+		r.becomeFollower(m.Term)
+	}
+	switch m.Kind {
+	case MsgVote:
+		r.handleRequestVote(&m)
+	case MsgApp:
+		r.handleAppendEntries(&m)
+	case MsgSnap:
+		r.handleInstallSnapshot(&m)
+	default:
+		// A reply to a request of an older term says nothing about this
+		// term: drop it (§5.1; raft-bugs.md M11).
+		if m.ReqTerm != r.currentTerm || m.Term != r.currentTerm {
+			r.observe(evReply, func() string { return "drop stale " + m.String() })
+			return nil
+		}
+		switch {
+		case m.Kind == MsgVoteResp && r.role == candidate:
+			r.handleVoteResponse(&m)
+		case m.Kind == MsgAppResp && r.role == leader:
+			r.handleAppendResponse(&m)
+		case m.Kind == MsgSnapResp && r.role == leader:
+			r.handleSnapshotResponse(&m)
+		}
+		r.observe(evReply, func() string { return r.describe(&m) })
+		return nil
+	}
+	r.observe(evReceive, func() string { return r.describe(&m) })
+	return nil
+}
+
+// Propose appends command to the leader's log (the lab's Start). It
+// returns the entry's index and term, and false if this node is not the
+// leader.
+func (r *node) Propose(command any) (index, term int, ok bool) {
+	if r.role != leader {
+		return -1, r.currentTerm, false
+	}
+	r.log.append(Entry{Term: r.currentTerm, Command: command})
+	r.dirty = true
+	r.matchIndex[r.id] = r.log.lastIndex()
+	for p := range r.n {
+		if p != r.id && !r.inflight[p] {
+			r.sendAppend(p)
+		}
+	}
+	r.maybeCommit()
+	r.observe(evPropose, func() string {
+		return fmt.Sprintf("propose %v at %d term %d", command, r.log.lastIndex(), r.currentTerm)
+	})
+	return r.log.lastIndex(), r.currentTerm, true
+}
+
+// ErrSnapshotIndex: the service asked to snapshot through an index that
+// was not yet handed to it.
+var ErrSnapshotIndex = errors.New("raft: snapshot index beyond the last applied entry")
+
+// Snapshot compacts the log through index, which the service's snapshot
+// now covers (§7). An index at or below the current base is stale and
+// ignored.
+func (r *node) Snapshot(index int, snapshot []byte) error {
+	if index <= r.log.base {
+		return nil
+	}
+	if index > r.lastApplied {
+		return fmt.Errorf("%w: n%d Snapshot(%d) with lastApplied %d", ErrSnapshotIndex, r.id, index, r.lastApplied)
+	}
+	r.log.compact(index)
+	r.snapshot = append([]byte(nil), snapshot...)
+	r.dirty = true
+	r.observe(evCompact, func() string { return fmt.Sprintf("compact through %d/%d", r.log.base, r.log.baseTerm) })
+	return nil
+}
+
+// nextApply hands the service what it has not seen: the snapshot an
+// InstallSnapshot brought, or the committed entries after lastApplied. Only
+// ever forward: lastApplied never decreases (raft-bugs.md M19).
+func (r *node) nextApply() []raftapi.ApplyMsg {
+	if r.snapshotPending || r.lastApplied < r.log.base {
+		r.snapshotPending = false
+		if r.log.base > r.lastApplied {
+			r.lastApplied = r.log.base
+			r.observe(evApply, func() string { return fmt.Sprintf("apply snapshot %d/%d", r.log.base, r.log.baseTerm) })
+			return []raftapi.ApplyMsg{{SnapshotValid: true, Snapshot: r.snapshot,
+				SnapshotTerm: r.log.baseTerm, SnapshotIndex: r.log.base}}
+		}
+	}
+	if r.lastApplied >= r.commitIndex {
+		return nil
+	}
+	msgs := make([]raftapi.ApplyMsg, 0, r.commitIndex-r.lastApplied)
+	for i := r.lastApplied + 1; i <= r.commitIndex; i++ {
+		msgs = append(msgs, raftapi.ApplyMsg{CommandValid: true, Command: r.log.at(i).Command, CommandIndex: i})
+	}
+	from := r.lastApplied + 1
+	r.lastApplied = r.commitIndex
+	r.observe(evApply, func() string { return fmt.Sprintf("apply %d..%d", from, r.lastApplied) })
+	return msgs
+}
+
+// hasApply says whether nextApply would hand out anything.
+func (r *node) hasApply() bool {
+	return r.snapshotPending || r.lastApplied < r.commitIndex
+}
+
+// describe is the transcript line of a handled message.
+func (r *node) describe(m *Message) string {
+	s := "recv " + m.String()
+	if k := len(r.msgs); k > 0 && r.msgs[k-1].Kind.isReply() && r.msgs[k-1].To == m.From {
+		s += " → " + r.msgs[k-1].String()
+	}
+	return fmt.Sprintf("%s; %v term %d commit %d last %d/%d", s, r.role, r.currentTerm, r.commitIndex, r.log.lastIndex(), r.log.lastTerm())
+}

@@ -1,0 +1,135 @@
+package raft
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// MsgKind is the kind of a Message: the three RPCs of Figure 2 and §7, and
+// their replies.
+type MsgKind int
+
+const (
+	MsgVote     MsgKind = iota + 1 // RequestVote request
+	MsgVoteResp                    // RequestVote reply
+	MsgApp                         // AppendEntries request
+	MsgAppResp                     // AppendEntries reply
+	MsgSnap                        // InstallSnapshot request
+	MsgSnapResp                    // InstallSnapshot reply
+	maxMsgKind
+)
+
+var msgNames = [...]string{"", "RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntriesReply", "InstallSnapshot", "InstallSnapshotReply"}
+
+func (k MsgKind) String() string {
+	if k > 0 && k < maxMsgKind {
+		return msgNames[k]
+	}
+	return fmt.Sprintf("MsgKind(%d)", int(k))
+}
+
+// isReply says whether k answers a request.
+func (k MsgKind) isReply() bool { return k == MsgVoteResp || k == MsgAppResp || k == MsgSnapResp }
+
+// NoConflictTerm is the ConflictTerm of a rejection by a follower whose log
+// is too short to hold prevLogIndex at all.
+const NoConflictTerm = -1
+
+// Message is what the core consumes and produces: one request or reply. It
+// is the union of the fields of the RPCs of Figure 2 (and §7 for
+// InstallSnapshot); the driver turns it into the lab-style argument and
+// reply structs and back.
+type Message struct {
+	Kind MsgKind
+	From int
+	To   int
+	Term int // sender's currentTerm
+
+	// RequestVote.
+	LastLogIndex int
+	LastLogTerm  int
+	VoteGranted  bool
+
+	// AppendEntries.
+	PrevLogIndex int
+	PrevLogTerm  int
+	Entries      []Entry
+	LeaderCommit int
+	Success      bool
+	// Fast backup (§5.3, the optimisation the paper sketches): on a
+	// rejection, the term of the follower's conflicting entry and the first
+	// index of that term; or NoConflictTerm and one past its last index.
+	ConflictTerm  int
+	ConflictIndex int
+
+	// InstallSnapshot.
+	LastIncludedIndex int
+	LastIncludedTerm  int
+	Data              []byte
+
+	// Replies only: the term of the request answered, and for
+	// AppendEntries/InstallSnapshot the index up to which the follower's
+	// log now matches the leader's. The leader uses ReqTerm to drop
+	// replies to requests of an older term (raft-bugs.md M11), and
+	// MatchIndex rather than its current state (M10).
+	ReqTerm    int
+	MatchIndex int
+}
+
+// validate refuses a malformed message: an unknown kind, a sender or
+// receiver outside the cluster, a negative term or index. Such a message
+// may come from a buggy or hostile peer; it must not crash the node.
+func (m *Message) validate(n, me int) error {
+	var bad []string
+	if m.Kind <= 0 || m.Kind >= maxMsgKind {
+		bad = append(bad, fmt.Sprintf("unknown kind %d", int(m.Kind)))
+	}
+	if m.From < 0 || m.From >= n || m.From == me {
+		bad = append(bad, fmt.Sprintf("sender %d not a peer of n%d in a cluster of %d", m.From, me, n))
+	}
+	if m.Term < 0 || m.ReqTerm < 0 {
+		bad = append(bad, "negative term")
+	}
+	if m.LastLogIndex < 0 || m.LastLogTerm < 0 || m.PrevLogIndex < 0 || m.PrevLogTerm < 0 ||
+		m.LeaderCommit < 0 || m.LastIncludedIndex < 0 || m.LastIncludedTerm < 0 || m.MatchIndex < 0 ||
+		m.ConflictIndex < 0 || m.ConflictTerm < NoConflictTerm {
+		bad = append(bad, "negative index or term")
+	}
+	for i, e := range m.Entries {
+		if e.Term < 0 || e.Term > m.Term {
+			bad = append(bad, fmt.Sprintf("entry %d has term %d outside [0, %d]", i, e.Term, m.Term))
+			break
+		}
+	}
+	if len(bad) > 0 {
+		return errors.New("raft: malformed " + m.Kind.String() + ": " + strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// String describes m in one transcript line, e.g.
+// "AppendEntries n1→n2 term 3 prev 5/2 entries 2 commit 4".
+func (m *Message) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v n%d→n%d term %d", m.Kind, m.From, m.To, m.Term)
+	switch m.Kind {
+	case MsgVote:
+		fmt.Fprintf(&b, " last %d/%d", m.LastLogIndex, m.LastLogTerm)
+	case MsgVoteResp:
+		fmt.Fprintf(&b, " granted %v", m.VoteGranted)
+	case MsgApp:
+		fmt.Fprintf(&b, " prev %d/%d entries %d commit %d", m.PrevLogIndex, m.PrevLogTerm, len(m.Entries), m.LeaderCommit)
+	case MsgAppResp:
+		if m.Success {
+			fmt.Fprintf(&b, " ok match %d", m.MatchIndex)
+		} else {
+			fmt.Fprintf(&b, " reject conflict %d@%d", m.ConflictTerm, m.ConflictIndex)
+		}
+	case MsgSnap:
+		fmt.Fprintf(&b, " snapshot %d/%d", m.LastIncludedIndex, m.LastIncludedTerm)
+	case MsgSnapResp:
+		fmt.Fprintf(&b, " match %d", m.MatchIndex)
+	}
+	return b.String()
+}

@@ -1,0 +1,255 @@
+// Package raft is raftspec's reference Raft: the core (a deterministic
+// state machine, core.go and replication.go: Figure 2 of the paper, rule by
+// rule) and a driver that gives it the lab-style API (this file):
+// Make(peers, me, persister, applyCh).
+//
+// The driver holds one mutex around the core, runs one ticker goroutine
+// and one applier goroutine, and sends each RPC from a goroutine of its
+// own. The lock is never held across a Call, nor while sending on applyCh.
+package raft
+
+import (
+	"encoding/gob"
+	"io"
+	"log"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/raftspec/raftspec/raftapi"
+)
+
+// Timing. The lab allows at most ten heartbeats a second and wants a new
+// leader within five seconds of a failure; election timeouts of 300–600 ms
+// leave room for several elections in that window.
+const (
+	tickInterval   = 10 * time.Millisecond
+	heartbeatTicks = 10 // 100 ms
+	electionTicks  = 30 // 300–600 ms
+)
+
+// Raft is one peer running the reference core.
+type Raft struct {
+	mu        sync.Mutex
+	c         *node
+	me        int
+	peers     []raftapi.Peer
+	persister raftapi.Persister
+	applyCh   chan raftapi.ApplyMsg
+	applyCond *sync.Cond // signalled when the core may have something to apply
+	done      chan struct{}
+	dead      bool
+	err       error
+}
+
+var _ raftapi.Raft = (*Raft)(nil)
+
+// Make is the lab API: it starts peer me of the cluster peers, from what
+// persister holds. It returns at once; the peer runs in goroutines of its
+// own until Kill.
+//
+// If the persisted state is corrupt, Make logs the error and returns a
+// peer that takes no part (it never votes, leads or writes to persister,
+// so nothing persisted is lost); Err reports why. Use New to get the
+// error directly.
+func Make(peers []raftapi.Peer, me int, persister raftapi.Persister, applyCh chan raftapi.ApplyMsg) raftapi.Raft {
+	rf, err := New(peers, me, persister, applyCh)
+	if err != nil {
+		log.Print(err)
+	}
+	return rf
+}
+
+// New is Make with the error of a corrupt persisted state returned. The
+// *Raft is never nil; on error it is inert.
+func New(peers []raftapi.Peer, me int, persister raftapi.Persister, applyCh chan raftapi.ApplyMsg) (*Raft, error) {
+	rf := &Raft{me: me, peers: peers, persister: persister, applyCh: applyCh, done: make(chan struct{})}
+	rf.applyCond = sync.NewCond(&rf.mu)
+	st, err := decodeState(persister.ReadRaftState(), me, len(peers))
+	if err != nil {
+		rf.err, rf.dead = err, true
+		close(rf.done)
+		return rf, err
+	}
+	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	rf.c = newNode(Config{ID: me, Peers: len(peers), ElectionTicks: electionTicks,
+		HeartbeatTicks: heartbeatTicks, Rand: rng.IntN}, st, persister.ReadSnapshot())
+	go rf.ticker()
+	go rf.applier()
+	return rf, nil
+}
+
+// Err is non-nil when the peer could not start from its persisted state.
+func (rf *Raft) Err() error { return rf.err }
+
+// GetState returns currentTerm and whether this peer believes it leads.
+func (rf *Raft) GetState() (int, bool) {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	if rf.c == nil {
+		return 0, false
+	}
+	return rf.c.currentTerm, rf.c.role == leader
+}
+
+// Start proposes command. It returns at once: the index the command will
+// have if it commits, the current term, and whether this peer is leader.
+// A command gob cannot encode (an unregistered type) is refused, since it
+// could never be persisted.
+func (rf *Raft) Start(command any) (int, int, bool) {
+	if err := gob.NewEncoder(io.Discard).Encode(&Entry{Command: command}); err != nil {
+		log.Printf("raft: n%d: Start(%v) refused: %v", rf.me, command, err)
+		return -1, 0, false
+	}
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	if rf.dead {
+		return -1, 0, false
+	}
+	index, term, ok := rf.c.Propose(command)
+	rf.ready()
+	return index, term, ok
+}
+
+// Snapshot tells the peer that the service's snapshot covers every entry
+// through index, so the log may be trimmed (§7).
+func (rf *Raft) Snapshot(index int, snapshot []byte) {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	if rf.dead {
+		return
+	}
+	if err := rf.c.Snapshot(index, snapshot); err != nil {
+		log.Print(err)
+		return
+	}
+	rf.ready()
+}
+
+// PersistBytes is the size of the persisted Raft state.
+func (rf *Raft) PersistBytes() int { return rf.persister.RaftStateSize() }
+
+// Kill stops the peer: the ticker and the applier end at once, an RPC in
+// flight ends when its Call returns, and nothing is persisted or applied
+// after Kill returns.
+func (rf *Raft) Kill() {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	if !rf.dead {
+		rf.dead = true
+		close(rf.done)
+	}
+	rf.applyCond.Broadcast()
+}
+
+// ready carries out the core's output, with rf.mu held: first persist,
+// then send (the order is the contract of Ready). Replies to m.From are
+// returned to the RPC handler rather than sent.
+func (rf *Raft) ready() (replies []Message) {
+	rd := rf.c.Ready()
+	if rd.MustPersist {
+		rf.persister.Save(rf.c.encodeState(), rf.c.snapshot)
+		rf.c.persisted()
+	}
+	for i := range rd.Messages {
+		m := &rd.Messages[i]
+		rf.c.sent(m)
+		if m.Kind.isReply() {
+			replies = append(replies, *m)
+			continue
+		}
+		go rf.send(*m)
+	}
+	if rf.c.hasApply() {
+		rf.applyCond.Signal()
+	}
+	return replies
+}
+
+// handle runs an RPC request through the core and returns its reply.
+func (rf *Raft) handle(m Message) (Message, bool) {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	if rf.dead {
+		return Message{}, false
+	}
+	m.To = rf.me
+	if err := rf.c.Step(m); err != nil {
+		// A malformed request gets a well-formed refusal.
+		log.Printf("raft: n%d refused: %v", rf.me, err)
+		return Message{Term: rf.c.currentTerm}, true
+	}
+	for _, r := range rf.ready() {
+		if r.To == m.From {
+			return r, true
+		}
+	}
+	return Message{Term: rf.c.currentTerm}, true
+}
+
+// send makes one RPC, without the lock, and steps the reply.
+func (rf *Raft) send(m Message) {
+	resp, ok := rf.call(m)
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	if rf.dead {
+		return
+	}
+	if !ok {
+		rf.c.unreachable(m.To)
+		return
+	}
+	if err := rf.c.Step(resp); err != nil {
+		log.Printf("raft: n%d dropped a reply: %v", rf.me, err)
+		return
+	}
+	rf.ready()
+}
+
+// ticker drives the core's clock.
+func (rf *Raft) ticker() {
+	t := time.NewTicker(tickInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-rf.done:
+			return
+		case <-t.C:
+		}
+		rf.mu.Lock()
+		if !rf.dead {
+			rf.c.Tick()
+			rf.ready()
+		}
+		rf.mu.Unlock()
+	}
+}
+
+// applier is the one goroutine that sends on applyCh, in order, and never
+// with rf.mu held: the service may call back into Raft (Snapshot, Start)
+// while handling an ApplyMsg (raft-bugs.md M15).
+func (rf *Raft) applier() {
+	for {
+		rf.mu.Lock()
+		var msgs []raftapi.ApplyMsg
+		for !rf.dead {
+			if msgs = rf.c.nextApply(); len(msgs) > 0 {
+				break
+			}
+			rf.applyCond.Wait()
+		}
+		rf.mu.Unlock()
+		for _, msg := range msgs {
+			select {
+			case rf.applyCh <- msg:
+			case <-rf.done:
+				return
+			}
+		}
+		select {
+		case <-rf.done:
+			return
+		default:
+		}
+	}
+}
