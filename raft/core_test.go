@@ -1,0 +1,280 @@
+package raft
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// coreNet delivers the messages of a few cores synchronously, in order,
+// with no goroutines: the smallest deterministic simulator.
+type coreNet struct {
+	t     *testing.T
+	nodes []*node
+	cut   map[int]bool // nodes whose messages are dropped
+	sent  int
+}
+
+func newCoreNet(t *testing.T, n int) *coreNet {
+	cn := &coreNet{t: t, cut: map[int]bool{}}
+	for i := range n {
+		cn.nodes = append(cn.nodes, newNode(Config{ID: i, Peers: n, ElectionTicks: 10, HeartbeatTicks: 3,
+			Rand: func(int) int { return i }}, persistentState{VotedFor: None}, nil))
+	}
+	return cn
+}
+
+// flush delivers messages until none are left, persisting before sending
+// as the driver does.
+func (cn *coreNet) flush() {
+	for progress := true; progress; {
+		progress = false
+		for _, r := range cn.nodes {
+			rd := r.Ready()
+			if rd.MustPersist {
+				r.persisted()
+			}
+			for _, m := range rd.Messages {
+				progress = true
+				cn.sent++
+				if cn.cut[m.From] || cn.cut[m.To] {
+					continue
+				}
+				require.NoError(cn.t, cn.nodes[m.To].Step(m))
+			}
+		}
+	}
+}
+
+func (cn *coreNet) elect(id int) *node {
+	r := cn.nodes[id]
+	for r.role != candidate && r.role != leader {
+		r.Tick()
+	}
+	cn.flush()
+	require.Equal(cn.t, leader, r.role, "n%d should have won", id)
+	return r
+}
+
+func TestElectionAndCommit(t *testing.T) {
+	cn := newCoreNet(t, 3)
+	l := cn.elect(0)
+	require.Equal(t, 1, l.currentTerm)
+	for _, r := range cn.nodes[1:] {
+		require.Equal(t, 0, r.votedFor, "votedFor is persisted with the vote")
+	}
+	idx, term, ok := l.Propose("x")
+	require.True(t, ok)
+	require.Equal(t, 1, idx)
+	require.Equal(t, 1, term)
+	cn.flush()
+	require.Equal(t, 1, l.commitIndex)
+	// Followers learn the commit with the next AppendEntries.
+	for range l.cfg.HeartbeatTicks {
+		l.Tick()
+	}
+	cn.flush()
+	for _, r := range cn.nodes {
+		require.Equal(t, 1, r.commitIndex, "n%d", r.id)
+		msgs := r.nextApply()
+		require.Len(t, msgs, 1)
+		require.Equal(t, "x", msgs[0].Command)
+	}
+	// Reference: §5.2, §5.3
+}
+
+// A candidate whose log is less up-to-date loses (§5.4.1), comparing the
+// last term first and the length second.
+func TestUpToDate(t *testing.T) {
+	r := newCoreNet(t, 3).nodes[0]
+	r.currentTerm = 3
+	r.log.append(Entry{Term: 1}, Entry{Term: 3})
+	require.False(t, r.upToDate(5, 2), "longer log with an older last term")
+	require.True(t, r.upToDate(1, 4), "shorter log with a newer last term")
+	require.True(t, r.upToDate(2, 3))
+	require.False(t, r.upToDate(1, 3))
+	// Reference: section 5.4.1
+}
+
+// Figure 8: a leader never commits an entry of an earlier term by counting
+// replicas; it commits when an entry of its own term reaches a majority.
+func TestFigure8CommitRule(t *testing.T) {
+	cn := newCoreNet(t, 3)
+	l := cn.nodes[0]
+	// n0 holds an entry of term 2 that n1 also holds; n0 is now leader of term 4.
+	for _, r := range cn.nodes[:2] {
+		r.log.append(Entry{Term: 2, Command: "old"})
+		r.currentTerm = 3
+	}
+	cn.nodes[2].currentTerm = 3
+	l = cn.elect(0)
+	require.Equal(t, 4, l.currentTerm)
+	require.Equal(t, 1, l.matchIndex[1], "n1 holds index 1")
+	require.Equal(t, 0, l.commitIndex, "index 1 (term 2) is on a majority but must not commit by counting")
+	l.Propose("new")
+	cn.flush()
+	require.Equal(t, 2, l.commitIndex, "the term-4 entry commits, and index 1 with it")
+	// Reference: section 5.4.2, Figure 8
+}
+
+// Replies to a request of an older term are dropped, even a success that
+// would move matchIndex (raft-bugs.md M11).
+func TestStaleReplyIgnored(t *testing.T) {
+	cn := newCoreNet(t, 3)
+	l := cn.elect(0)
+	l.Propose("a")
+	cn.flush()
+	stale := Message{Kind: MsgAppResp, From: 1, To: 0, Term: l.currentTerm, ReqTerm: l.currentTerm - 1, Success: true, MatchIndex: 1}
+	l.matchIndex[1] = 0
+	require.NoError(t, l.Step(stale))
+	require.Equal(t, 0, l.matchIndex[1])
+	// A higher-term rejection makes the leader step down, not back up.
+	require.NoError(t, l.Step(Message{Kind: MsgAppResp, From: 1, To: 0, Term: l.currentTerm + 1, ReqTerm: l.currentTerm}))
+	require.Equal(t, follower, l.role)
+	// Reference: section 5.1
+}
+
+// A matching AppendEntries that arrives late must not truncate entries
+// that follow the ones it carries (raft-bugs.md M2).
+func TestNoTruncateOnMatch(t *testing.T) {
+	r := newCoreNet(t, 3).nodes[1]
+	r.currentTerm = 1
+	app := func(prev int, es ...Entry) {
+		require.NoError(t, r.Step(Message{Kind: MsgApp, From: 0, To: 1, Term: 1, PrevLogIndex: prev, PrevLogTerm: 1, Entries: es}))
+		r.Ready()
+	}
+	r.log.append(Entry{Term: 1})
+	app(1, Entry{Term: 1, Command: 2}, Entry{Term: 1, Command: 3})
+	app(1, Entry{Term: 1, Command: 2}) // the older, shorter request
+	require.Equal(t, 3, r.log.lastIndex())
+}
+
+// The fast backup: worked example of docs/guide.md. The follower's log has
+// terms 1 1 1 2 2 2 3 3 3 3 3 (a stale leader of term 3 wrote 6..11); the
+// new leader's has 1 1 1 4 4 5 5 6 6 6. The leader backs up a term at a
+// time, and agrees with a plain decrement-by-one twin on where the logs
+// match, in fewer round trips.
+func TestFastBackup(t *testing.T) {
+	leaderTerms := []int{1, 1, 1, 4, 4, 5, 5, 6, 6, 6}
+	followerTerms := []int{1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3}
+	fast, fastMatch := backup(t, leaderTerms, followerTerms, true)
+	slow, slowMatch := backup(t, leaderTerms, followerTerms, false)
+	require.Equal(t, 3, fastMatch)
+	require.Equal(t, slowMatch, fastMatch, "same agreement point as the plain backup")
+	require.Less(t, fast, slow)
+	require.LessOrEqual(t, fast, 3, "one round trip per conflicting term")
+	// Reference: section 5.3 (the optimisation at the end)
+}
+
+// backup replicates from a leader with leaderTerms to a follower with
+// followerTerms, and returns the number of rejected AppendEntries and the
+// index at which the logs first matched.
+func backup(t *testing.T, leaderTerms, followerTerms []int, fast bool) (rejects, matched int) {
+	cn := newCoreNet(t, 2)
+	l, f := cn.nodes[0], cn.nodes[1]
+	for _, tm := range leaderTerms {
+		l.log.append(Entry{Term: tm})
+	}
+	for _, tm := range followerTerms {
+		f.log.append(Entry{Term: tm})
+	}
+	l.currentTerm, f.currentTerm = 6, 6
+	l.becomeLeader()
+	for range 50 {
+		rd := l.Ready()
+		if len(rd.Messages) == 0 {
+			break
+		}
+		for _, m := range rd.Messages {
+			require.NoError(t, f.Step(m))
+			for _, resp := range f.Ready().Messages {
+				if !resp.Success {
+					rejects++
+					if !fast { // the plain twin: decrement by one
+						resp.ConflictTerm, resp.ConflictIndex = NoConflictTerm, m.PrevLogIndex
+					}
+				} else if matched == 0 {
+					matched = m.PrevLogIndex
+				}
+				require.NoError(t, l.Step(resp))
+			}
+		}
+	}
+	require.Equal(t, leaderTerms, terms(f), "follower's log now equals the leader's")
+	return rejects, matched
+}
+
+func terms(r *node) []int {
+	var ts []int
+	for i := r.log.base + 1; i <= r.log.lastIndex(); i++ {
+		ts = append(ts, r.log.at(i).Term)
+	}
+	return ts
+}
+
+// Malformed messages get an error and change nothing; they never panic.
+func TestMalformedMessages(t *testing.T) {
+	r := newCoreNet(t, 3).nodes[1]
+	bad := []Message{
+		{Kind: 0, From: 0, To: 1},
+		{Kind: MsgApp, From: 7, To: 1, Term: 1},
+		{Kind: MsgApp, From: 1, To: 1, Term: 1},
+		{Kind: MsgApp, From: 0, To: 1, Term: -1},
+		{Kind: MsgApp, From: 0, To: 1, Term: 1, PrevLogIndex: -3},
+		{Kind: MsgApp, From: 0, To: 1, Term: 1, Entries: []Entry{{Term: 9}}},
+		{Kind: MsgAppResp, From: 0, To: 1, Term: 1, ConflictIndex: -1},
+		{Kind: MsgVote, From: 0, To: 2, Term: 1},
+	}
+	for _, m := range bad {
+		require.Error(t, r.Step(m), "%v", m)
+		require.Equal(t, 0, r.currentTerm)
+		require.Empty(t, r.Ready().Messages)
+	}
+	// Out-of-range but well-formed: a refusal, not a panic.
+	require.NoError(t, r.Step(Message{Kind: MsgApp, From: 0, To: 1, Term: 1, PrevLogIndex: 1 << 40, PrevLogTerm: 3}))
+	out := r.Ready().Messages
+	require.Len(t, out, 1)
+	require.False(t, out[0].Success)
+	require.Equal(t, NoConflictTerm, out[0].ConflictTerm)
+	require.Equal(t, 1, out[0].ConflictIndex)
+}
+
+func TestCorruptState(t *testing.T) {
+	good := newCoreNet(t, 3).nodes[0]
+	good.currentTerm, good.votedFor = 2, 1
+	good.log.append(Entry{Term: 1, Command: 7}, Entry{Term: 2, Command: 8})
+	data := good.encodeState()
+	st, err := decodeState(data, 0, 3)
+	require.NoError(t, err)
+	require.Equal(t, 2, st.Term)
+	require.Len(t, st.Entries, 2)
+
+	for name, bytes := range map[string][]byte{
+		"truncated": data[:len(data)/2],
+		"garbage":   []byte("not a raft state"),
+	} {
+		_, err := decodeState(bytes, 2, 3)
+		require.ErrorIs(t, err, ErrCorruptState, name)
+		require.Contains(t, err.Error(), "n2", name)
+	}
+	bad := newCoreNet(t, 3).nodes[0]
+	bad.currentTerm, bad.votedFor = 1, 5
+	_, err = decodeState(bad.encodeState(), 0, 3)
+	require.ErrorIs(t, err, ErrCorruptState)
+	require.Contains(t, err.Error(), "votedFor 5")
+}
+
+func TestNewRefusesCorruptState(t *testing.T) {
+	p := &memPersister{state: []byte("garbage")}
+	rf, err := New(make([]raftPeer, 3), 1, p, make(chan raftapiApplyMsg))
+	require.ErrorIs(t, err, ErrCorruptState)
+	require.ErrorIs(t, rf.Err(), ErrCorruptState)
+	_, _, isLeader := rf.Start(1)
+	require.False(t, isLeader)
+	var reply RequestVoteReply
+	rf.RequestVote(&RequestVoteArgs{Term: 5, CandidateId: 0}, &reply)
+	require.False(t, reply.VoteGranted)
+	rf.RequestVote(nil, nil)
+	rf.Kill()
+	require.Equal(t, []byte("garbage"), p.state, "nothing persisted is lost")
+}
