@@ -78,6 +78,7 @@ type node struct {
 	dirty bool // persistent state changed since the last Ready
 
 	durable durable // what was last persisted, for the persist-before-send check
+	encoded durable // what the last encodeState wrote
 	hooks   hookState
 }
 
@@ -128,9 +129,9 @@ func (r *node) Ready() Ready {
 	return rd
 }
 
-// persisted records that the state as it is now was saved.
+// persisted records that what encodeState last wrote is now saved.
 func (r *node) persisted() {
-	r.durable = r.summary()
+	r.durable = r.encoded
 	r.observe(evPersist, func() string {
 		return fmt.Sprintf("persist term %d vote %d last %d/%d", r.currentTerm, r.votedFor, r.log.lastIndex(), r.log.lastTerm())
 	})

@@ -32,6 +32,7 @@ func (cn *coreNet) flush() {
 		for _, r := range cn.nodes {
 			rd := r.Ready()
 			if rd.MustPersist {
+				r.encodeState()
 				r.persisted()
 			}
 			for _, m := range rd.Messages {

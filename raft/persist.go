@@ -18,10 +18,17 @@ type persistentState struct {
 	Entries  []Entry
 }
 
-// encodeState is the bytes the driver saves with the snapshot.
+// encodeState is the bytes the driver saves with the snapshot. It notes
+// what they hold, so that persisted (called once they are saved) records
+// what was really written, not what memory holds.
 func (r *node) encodeState() []byte {
 	var b bytes.Buffer
 	st := persistentState{r.currentTerm, r.votedFor, r.log.base, r.log.baseTerm, r.log.entries}
+	last := st.BaseTerm
+	if k := len(st.Entries); k > 0 {
+		last = st.Entries[k-1].Term
+	}
+	r.encoded = durable{st.Term, st.VotedFor, st.Base + len(st.Entries), last}
 	if err := gob.NewEncoder(&b).Encode(&st); err != nil {
 		// Only a command of a type gob cannot encode gets here; it is the
 		// service's bug, and losing state silently would be worse.
