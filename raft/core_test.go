@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -9,14 +10,17 @@ import (
 // coreNet delivers the messages of a few cores synchronously, in order,
 // with no goroutines: the smallest deterministic simulator.
 type coreNet struct {
-	t     *testing.T
+	fatal func(error)
 	nodes []*node
 	cut   map[int]bool // nodes whose messages are dropped
 	sent  int
 }
 
 func newCoreNet(t *testing.T, n int) *coreNet {
-	cn := &coreNet{t: t, cut: map[int]bool{}}
+	cn := &coreNet{cut: map[int]bool{}}
+	if t != nil {
+		cn.fatal = func(err error) { t.Helper(); t.Fatal(err) }
+	}
 	for i := range n {
 		cn.nodes = append(cn.nodes, newNode(Config{ID: i, Peers: n, ElectionTicks: 10, HeartbeatTicks: 3,
 			Rand: func(int) int { return i }}, persistentState{VotedFor: None}, nil))
@@ -41,7 +45,9 @@ func (cn *coreNet) flush() {
 				if cn.cut[m.From] || cn.cut[m.To] {
 					continue
 				}
-				require.NoError(cn.t, cn.nodes[m.To].Step(m))
+				if err := cn.nodes[m.To].Step(m); err != nil {
+					cn.fatal(err)
+				}
 			}
 		}
 	}
@@ -53,7 +59,9 @@ func (cn *coreNet) elect(id int) *node {
 		r.Tick()
 	}
 	cn.flush()
-	require.Equal(cn.t, leader, r.role, "n%d should have won", id)
+	if r.role != leader {
+		cn.fatal(fmt.Errorf("n%d should have won, is %v", id, r.role))
+	}
 	return r
 }
 
