@@ -1,0 +1,120 @@
+package mc
+
+import "sync"
+
+// fpSet is the set of fingerprints seen so far, each with the fingerprint
+// of the state it was first reached from (its parent), so that a trace can
+// be rebuilt without keeping states. It is sharded by the fingerprint's top
+// bits; each shard is an open-addressing table of two parallel uint64
+// arrays, guarded by its own mutex. With two workers the locks are almost
+// never contended, and a shard grows alone, so no insert waits for a
+// whole-table rehash.
+type fpSet struct {
+	shards [fpShards]fpShard
+}
+
+const (
+	fpShardBits = 8
+	fpShards    = 1 << fpShardBits
+)
+
+type fpShard struct {
+	mu      sync.Mutex
+	keys    []uint64 // 0 = empty slot; fingerprints are never 0 (see fix)
+	parents []uint64
+	n       int
+	_       [40]byte // keep shards on separate cache lines
+}
+
+// fix maps the fingerprint 0, reserved for empty slots, to 1.
+func fix(fp uint64) uint64 {
+	if fp == 0 {
+		return 1
+	}
+	return fp
+}
+
+func newFPSet(hint int) *fpSet {
+	s := &fpSet{}
+	per := 1
+	for per*fpShards < hint*2 {
+		per <<= 1
+	}
+	if per < 64 {
+		per = 64
+	}
+	for i := range s.shards {
+		s.shards[i].keys = make([]uint64, per)
+		s.shards[i].parents = make([]uint64, per)
+	}
+	return s
+}
+
+// insert adds fp with its parent and reports whether it was new.
+func (s *fpSet) insert(fp, parent uint64) bool {
+	sh := &s.shards[fp>>(64-fpShardBits)]
+	sh.mu.Lock()
+	if (sh.n+1)*4 > len(sh.keys)*3 { // load factor 3/4
+		sh.grow()
+	}
+	mask := uint64(len(sh.keys) - 1)
+	for i := fp & mask; ; i = (i + 1) & mask {
+		switch sh.keys[i] {
+		case fp:
+			sh.mu.Unlock()
+			return false
+		case 0:
+			sh.keys[i] = fp
+			sh.parents[i] = parent
+			sh.n++
+			sh.mu.Unlock()
+			return true
+		}
+	}
+}
+
+// parent returns the parent of fp, and false if fp is not in the set.
+func (s *fpSet) parent(fp uint64) (uint64, bool) {
+	sh := &s.shards[fp>>(64-fpShardBits)]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	mask := uint64(len(sh.keys) - 1)
+	for i := fp & mask; ; i = (i + 1) & mask {
+		switch sh.keys[i] {
+		case fp:
+			return sh.parents[i], true
+		case 0:
+			return 0, false
+		}
+	}
+}
+
+func (sh *fpShard) grow() {
+	keys, parents := sh.keys, sh.parents
+	sh.keys = make([]uint64, 2*len(keys))
+	sh.parents = make([]uint64, 2*len(keys))
+	mask := uint64(len(sh.keys) - 1)
+	for j, k := range keys {
+		if k == 0 {
+			continue
+		}
+		i := k & mask
+		for sh.keys[i] != 0 {
+			i = (i + 1) & mask
+		}
+		sh.keys[i] = k
+		sh.parents[i] = parents[j]
+	}
+}
+
+// len is the number of fingerprints held.
+func (s *fpSet) len() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += sh.n
+		sh.mu.Unlock()
+	}
+	return n
+}
