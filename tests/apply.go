@@ -1,0 +1,148 @@
+package tests
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/raftspec/raftspec/raftapi"
+)
+
+// snapshotInterval is how often (in applied entries) the applier asks Raft
+// to snapshot when ClusterOptions.Snapshot is set, as the lab's 3D tester.
+const snapshotInterval = 10
+
+// drainAfterKill is how long the applier of a crashed incarnation keeps
+// receiving (and discarding) on its applyCh, so an implementation caught
+// mid-send by Kill can notice it was killed instead of blocking forever.
+const drainAfterKill = 2 * time.Second
+
+// snapshotState is what the applier puts in a snapshot: the index it
+// covers and every command applied up to it (Log[k] is index k+1).
+type snapshotState struct {
+	Index int
+	Log   []any
+}
+
+// applier is the service of incarnation rf of server i: it checks and
+// records what arrives on applyCh until the incarnation crashes.
+func (c *Cluster) applier(i int, rf raftapi.Raft, applyCh chan raftapi.ApplyMsg, stop chan struct{}) {
+	defer c.appliers.Done()
+	for {
+		select {
+		case m := <-applyCh:
+			select {
+			case <-stop:
+				continue // a dead incarnation's applies no longer count
+			default:
+			}
+			if msg := c.apply(i, rf, m); msg != "" {
+				c.fail(msg)
+			}
+		case <-stop:
+			timeout := time.After(drainAfterKill)
+			for {
+				select {
+				case <-applyCh:
+				case <-timeout:
+					return
+				}
+			}
+		}
+	}
+}
+
+// apply checks one ApplyMsg of server i and records it. It returns the
+// lab-style apply error, or "".
+func (c *Cluster) apply(i int, rf raftapi.Raft, m raftapi.ApplyMsg) string {
+	switch {
+	case m.SnapshotValid:
+		if msg := c.ingestSnapshot(i, m.Snapshot, m.SnapshotIndex); msg != "" {
+			return msg
+		}
+		c.obs.applySnapshot(i, m.SnapshotIndex, m.SnapshotTerm)
+		return ""
+	case !m.CommandValid:
+		return "" // neither: the lab ignores such messages
+	}
+	if msg := c.checkApply(i, m.CommandIndex, m.Command); msg != "" {
+		return msg
+	}
+	c.obs.applyCommand(i, m.CommandIndex, m.Command)
+	if c.opts.Snapshot && (m.CommandIndex+1)%snapshotInterval == 0 {
+		rf.Snapshot(m.CommandIndex, c.encodeSnapshot(i, m.CommandIndex))
+	}
+	return ""
+}
+
+// checkApply records that server i applied cmd at index, after checking
+// that it comes right after the server's last applied index, and that no
+// server applied a different command at that index.
+func (c *Cluster) checkApply(i, index int, cmd any) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if index != c.lastApplied[i]+1 {
+		return fmt.Sprintf("apply error: server %v apply out of order %v (want index %v)", i, index, c.lastApplied[i]+1)
+	}
+	for j, log := range c.logs {
+		if old, ok := log[index]; ok && !sameCommand(old, cmd) {
+			return fmt.Sprintf("apply error: commit index=%v server=%v %v != server=%v %v", index, i, cmd, j, old)
+		}
+	}
+	c.logs[i][index] = cmd
+	c.lastApplied[i] = index
+	c.maxIndex = max(c.maxIndex, index)
+	return ""
+}
+
+// encodeSnapshot is the service's snapshot of server i through index.
+func (c *Cluster) encodeSnapshot(i, index int) []byte {
+	c.mu.Lock()
+	s := snapshotState{Index: index, Log: make([]any, index)}
+	for k := 1; k <= index; k++ {
+		s.Log[k-1] = c.logs[i][k]
+	}
+	c.mu.Unlock()
+	b, err := encode(s)
+	if err != nil {
+		c.fail(fmt.Sprintf("server %d: encoding the service's snapshot: %v", i, err))
+	}
+	return b
+}
+
+// ingestSnapshot replaces server i's applied state with the snapshot's.
+// claimed is the index the snapshot is said to cover (-1: whatever it
+// holds, at restart). The commands it holds are checked against every
+// other server's like applied ones.
+func (c *Cluster) ingestSnapshot(i int, snap []byte, claimed int) string {
+	var s snapshotState
+	if err := decode(snap, &s); err != nil {
+		return fmt.Sprintf("server %v: snapshot does not decode: %v", i, err)
+	}
+	if len(s.Log) != s.Index {
+		return fmt.Sprintf("server %v: snapshot for index %v holds %v commands", i, s.Index, len(s.Log))
+	}
+	if claimed >= 0 && s.Index != claimed {
+		return fmt.Sprintf("server %v: snapshot delivered as index %v decodes to index %v", i, claimed, s.Index)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s.Index < c.lastApplied[i] {
+		return fmt.Sprintf("server %v: snapshot at index %v moves the applied state back from %v", i, s.Index, c.lastApplied[i])
+	}
+	for k, cmd := range s.Log {
+		index := k + 1
+		for j, log := range c.logs {
+			if old, ok := log[index]; ok && !sameCommand(old, cmd) {
+				return fmt.Sprintf("apply error: snapshot commit index=%v server=%v %v != server=%v %v", index, i, cmd, j, old)
+			}
+		}
+	}
+	log := make(map[int]any, len(s.Log))
+	for k, cmd := range s.Log {
+		log[k+1] = cmd
+	}
+	c.logs[i] = log
+	c.lastApplied[i] = s.Index
+	c.maxIndex = max(c.maxIndex, s.Index)
+	return ""
+}

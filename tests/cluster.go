@@ -1,0 +1,261 @@
+package tests
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/raftspec/raftspec/raftapi"
+)
+
+// ClusterOptions configures a Cluster. The zero value is a reliable
+// network with long delays and no snapshots.
+type ClusterOptions struct {
+	Unreliable bool   // lose and delay messages from the start
+	Snapshot   bool   // the applier calls Snapshot every 10 applied entries (3D)
+	Seed       uint64 // the network's PRNG seed; 0 picks one
+	_          struct{}
+}
+
+// Cluster is n servers made by one raftapi.MakeFunc, joined by a Network,
+// each with its applier and its Persister, as in the lab's tester. Its
+// methods carry the lab's names so a student can write scenarios of their
+// own; those that check fail the test (t.Fatalf) as the lab's do.
+//
+// Failures found off the test goroutine (a wrong apply, an invariant
+// violation, a bad RPC type) are reported with t.Errorf at once and make
+// the next check on the test goroutine stop the test.
+type Cluster struct {
+	t     testing.TB
+	mk    raftapi.MakeFunc
+	n     int
+	net   *Network
+	opts  ClusterOptions
+	seed  uint64
+	obs   *observation
+	begin time.Time
+
+	mu          sync.Mutex
+	rng         *rand.Rand
+	rafts       []raftapi.Raft // live incarnations; nil when crashed
+	saved       []*Persister
+	stops       []chan struct{} // closed when the incarnation crashes
+	logs        []map[int]any   // what each server applied: index → command
+	lastApplied []int
+	maxIndex    int
+	failures    []string // failures reported off the test goroutine
+	seen        map[string]bool
+	appliers    sync.WaitGroup
+}
+
+// NewCluster makes n servers with mk, starts and connects them all.
+func NewCluster(t testing.TB, mk raftapi.MakeFunc, n int, opts ClusterOptions) *Cluster {
+	seed := opts.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	c := &Cluster{
+		t: t, mk: mk, n: n, opts: opts, seed: seed,
+		net:         NewNetwork(n, seed),
+		rng:         rand.New(rand.NewPCG(seed, 1)),
+		rafts:       make([]raftapi.Raft, n),
+		saved:       make([]*Persister, n),
+		stops:       make([]chan struct{}, n),
+		logs:        make([]map[int]any, n),
+		lastApplied: make([]int, n),
+		begin:       time.Now(),
+	}
+	c.net.onError = func(msg string) { c.fail("network: " + msg) }
+	c.net.SetReliable(!opts.Unreliable)
+	c.obs = newObservation(c)
+	c.net.onDelivered = c.obs.delivered
+	for i := range n {
+		c.saved[i] = NewPersister()
+		c.Restart(i)
+	}
+	for i := range n {
+		c.Connect(i)
+	}
+	return c
+}
+
+// N is the number of servers.
+func (c *Cluster) N() int { return c.n }
+
+// Net is the cluster's network, for scenarios that need its knobs.
+func (c *Cluster) Net() *Network { return c.net }
+
+// Seed is the seed of the cluster's PRNGs.
+func (c *Cluster) Seed() uint64 { return c.seed }
+
+// Raft returns server i's live incarnation, or nil if it is crashed.
+func (c *Cluster) Raft(i int) raftapi.Raft {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rafts[i]
+}
+
+// Rand returns a random int in [0, n) from the cluster's PRNG.
+func (c *Cluster) Rand(n int) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rng.IntN(n)
+}
+
+// Connect reconnects server i to the others.
+func (c *Cluster) Connect(i int) { c.net.Connect(i) }
+
+// Disconnect cuts server i off from the others.
+func (c *Cluster) Disconnect(i int) { c.net.Disconnect(i) }
+
+// Connected reports whether server i is connected.
+func (c *Cluster) Connected(i int) bool { return c.net.IsConnected(i) }
+
+// SetReliable switches message loss and delay off (true) or on.
+func (c *Cluster) SetReliable(yes bool) { c.net.SetReliable(yes) }
+
+// SetLongReordering switches long reply delays on or off.
+func (c *Cluster) SetLongReordering(yes bool) { c.net.SetLongReordering(yes) }
+
+// RPCCount is the number of RPCs delivered to server i.
+func (c *Cluster) RPCCount(i int) int { return c.net.RPCCount(i) }
+
+// RPCTotal is the number of RPCs sent so far.
+func (c *Cluster) RPCTotal() int { return c.net.TotalRPCs() }
+
+// Bytes is the number of RPC bytes sent so far.
+func (c *Cluster) Bytes() int64 { return c.net.TotalBytes() }
+
+// Crash kills server i as the lab's crash1 does: it is cut off, its
+// incarnation is removed from the network (so it never replies again), its
+// storage is copied away from it, and Kill is called.
+func (c *Cluster) Crash(i int) {
+	c.Disconnect(i)
+	c.net.DeleteServer(i)
+	c.mu.Lock()
+	rf := c.rafts[i]
+	c.rafts[i] = nil
+	// The killed instance may still write; it writes into a copy nobody
+	// reads any more.
+	c.saved[i] = c.saved[i].Copy()
+	if c.stops[i] != nil {
+		close(c.stops[i])
+		c.stops[i] = nil
+	}
+	c.mu.Unlock()
+	if rf != nil {
+		rf.Kill()
+	}
+}
+
+// Restart crashes server i if it is running and makes a new incarnation
+// from its saved state, as the lab's start1. It does not connect it.
+func (c *Cluster) Restart(i int) {
+	c.Crash(i)
+	ends := c.net.Ends(i)
+	c.mu.Lock()
+	c.saved[i] = c.saved[i].Copy()
+	p := c.saved[i]
+	c.logs[i] = map[int]any{}
+	c.lastApplied[i] = 0
+	c.mu.Unlock()
+	// A service restarts from its own snapshot; Raft does not deliver it
+	// again (as in the lab).
+	if snap := p.ReadSnapshot(); len(snap) > 0 {
+		if msg := c.ingestSnapshot(i, snap, -1); msg != "" {
+			c.fail(msg)
+		}
+	}
+
+	applyCh := make(chan raftapi.ApplyMsg)
+	rf := c.mk(ends, i, p, applyCh)
+	if rf == nil {
+		c.t.Fatalf("server %d: Make returned nil", i)
+	}
+	if e, ok := rf.(interface{ Err() error }); ok {
+		if err := e.Err(); err != nil {
+			c.fail(fmt.Sprintf("server %d: Make: %v", i, err))
+		}
+	}
+	stop := make(chan struct{})
+	c.mu.Lock()
+	c.rafts[i] = rf
+	c.stops[i] = stop
+	c.mu.Unlock()
+	c.net.AddServer(i, rf)
+	c.appliers.Add(1)
+	go c.applier(i, rf, applyCh, stop)
+}
+
+// fail records a failure found off the test goroutine and reports it.
+func (c *Cluster) fail(msg string) {
+	c.mu.Lock()
+	c.failures = append(c.failures, msg)
+	first := len(c.failures) == 1
+	c.mu.Unlock()
+	if first {
+		c.t.Errorf("%s", msg)
+	}
+}
+
+// Failures returns the failures recorded off the test goroutine so far.
+func (c *Cluster) Failures() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.failures...)
+}
+
+// failedError is a failure already reported with t.Errorf.
+type failedError struct{ msg string }
+
+func (e *failedError) Error() string { return e.msg }
+
+// err returns the first failure found so far, from the appliers, the
+// network or the invariants Observer, or nil. An Observer violation is
+// recorded (and reported) like the others.
+func (c *Cluster) err() error {
+	if err := c.obs.err(); err != nil {
+		c.failOnce("invariant violated: "+err.Error(), err.Error())
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.failures) > 0 {
+		return &failedError{c.failures[0]}
+	}
+	return nil
+}
+
+// failOnce is fail, unless a failure with key was recorded already.
+func (c *Cluster) failOnce(msg, key string) {
+	c.mu.Lock()
+	if c.seen == nil {
+		c.seen = map[string]bool{}
+	}
+	dup := c.seen[key]
+	c.seen[key] = true
+	c.mu.Unlock()
+	if !dup {
+		c.fail(msg)
+	}
+}
+
+// fatal ends the test with err, reporting it unless it was reported.
+// Only the test goroutine may call it.
+func (c *Cluster) fatal(err error) {
+	c.t.Helper()
+	if _, reported := err.(*failedError); reported {
+		c.t.FailNow()
+	}
+	c.t.Fatalf("%v", err)
+}
+
+// stopIfFailed ends the test if a failure was found anywhere (it has been
+// reported already). Every check calls it, so a scenario stops soon after
+// its first failure. Only the test goroutine may call it.
+func (c *Cluster) stopIfFailed() {
+	if c.err() != nil {
+		c.t.FailNow()
+	}
+}

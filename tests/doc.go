@@ -1,0 +1,36 @@
+// Package tests is raftspec's harness and scenario suite for any Raft
+// implementation written against the lab-style API of package raftapi.
+//
+// It is shaped like Go's conformance suites (testing/fstest.TestFS,
+// testing/slogtest.Run): a student passes a *testing.T and a factory,
+//
+//	func TestMyRaft(t *testing.T) { tests.RunRaft(t, myraft.Make, nil) }
+//
+// and every scenario of the MIT 6.5840 lab's parts 3A–3C runs as a subtest
+// under its lab name, each against a fresh cluster.
+//
+// The pieces:
+//   - Network: a simulated network with the lab's RPC semantics (calls by
+//     method name, gob deep copies, loss, delay, long reordering);
+//   - Persister: in-memory stable storage, copied on crash;
+//   - Cluster: servers made by a raftapi.MakeFunc, crash/restart,
+//     partitions, the apply checker and the lab's helpers (CheckOneLeader,
+//     One, Wait, NCommitted...), exported so students can write their own
+//     scenarios;
+//   - the scenario table (Scenarios) and RunRaft.
+//
+// Every scenario runs in virtual time inside testing/synctest, so a suite
+// whose lab version takes minutes runs in seconds. This holds for any
+// implementation that waits with the time package and channels; one that
+// spins (busy-waits) never lets virtual time advance: run it with
+// RAFTSPEC_WALLCLOCK=1, which runs the same scenarios on the wall clock.
+//
+// At the end of each scenario every server is killed and virtual time runs
+// on for 10 s; a goroutine of the scenario still alive after that is
+// reported as "goroutine leak after Kill".
+//
+// Limits: the scenarios are randomized, so a pass is evidence, not proof
+// (run with -count and -race). Scenarios must not run in parallel with each
+// other: each installs the process-wide invariants Observer for its
+// lifetime.
+package tests

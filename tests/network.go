@@ -1,0 +1,305 @@
+package tests
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/raftspec/raftspec/raftapi"
+)
+
+// Network is a simulated network with the lab's RPC semantics: a Call
+// names a method ("Raft.AppendEntries"), arguments and replies cross as gob
+// bytes (so peers share no memory and unexported fields are lost, as on a
+// real wire), and the network can lose, delay and reorder messages.
+//
+// Every wait in Call is a time.Sleep or a channel receive, so the network
+// runs in synctest's virtual time as well as on the wall clock.
+type Network struct {
+	mu             sync.Mutex
+	reliable       bool
+	longDelays     bool // a call to an unreachable peer fails after up to 7 s
+	longReordering bool
+	connected      []bool
+	gen            []int     // current incarnation of each server's outgoing ends
+	servers        []*server // the live incarnation of each server, or nil
+	rng            *rand.Rand
+	reported       map[string]bool // type problems already reported
+
+	total    atomic.Int64   // RPCs sent
+	bytes    atomic.Int64   // argument and reply bytes
+	received []atomic.Int64 // RPCs delivered to each server
+	peakG    atomic.Int64   // peak live goroutines, sampled on each Call
+
+	// onError is told, once per distinct problem, what is wrong with an
+	// RPC type or a method name. The cluster fails the test with it.
+	onError func(msg string)
+	// onDelivered runs after a handler of server id returned.
+	onDelivered func(id int, method string)
+}
+
+// server is one incarnation of one peer, as the network dispatches to it.
+type server struct {
+	id      int
+	service string // the receiver's type name: "Raft" in "Raft.Vote"
+	rcvr    reflect.Value
+	killed  chan struct{} // closed when this incarnation crashes
+}
+
+// NewNetwork makes a network of n servers, all disconnected, reliable,
+// with long delays on (as the lab's Raft tests have them).
+func NewNetwork(n int, seed uint64) *Network {
+	return &Network{
+		reliable:   true,
+		longDelays: true,
+		connected:  make([]bool, n),
+		gen:        make([]int, n),
+		servers:    make([]*server, n),
+		rng:        rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		reported:   map[string]bool{},
+		received:   make([]atomic.Int64, n),
+	}
+}
+
+// intn returns a random number in [0, n) from the network's one PRNG.
+func (net *Network) intn(n int) int {
+	net.mu.Lock()
+	defer net.mu.Unlock()
+	return net.rng.IntN(n)
+}
+
+// SetReliable turns loss and short delays off (true) or on (false).
+func (net *Network) SetReliable(yes bool) {
+	net.mu.Lock()
+	defer net.mu.Unlock()
+	net.reliable = yes
+}
+
+// SetLongReordering delays two replies in three by 200–2200 ms.
+func (net *Network) SetLongReordering(yes bool) {
+	net.mu.Lock()
+	defer net.mu.Unlock()
+	net.longReordering = yes
+}
+
+// SetLongDelays makes calls to an unreachable peer fail after up to 7 s
+// (true) or 100 ms (false).
+func (net *Network) SetLongDelays(yes bool) {
+	net.mu.Lock()
+	defer net.mu.Unlock()
+	net.longDelays = yes
+}
+
+// Connect lets server i talk to every other connected server again.
+func (net *Network) Connect(i int) {
+	net.mu.Lock()
+	defer net.mu.Unlock()
+	net.connected[i] = true
+}
+
+// Disconnect cuts server i off from all others, both ways.
+func (net *Network) Disconnect(i int) {
+	net.mu.Lock()
+	defer net.mu.Unlock()
+	net.connected[i] = false
+}
+
+// IsConnected reports whether server i is connected.
+func (net *Network) IsConnected(i int) bool {
+	net.mu.Lock()
+	defer net.mu.Unlock()
+	return net.connected[i]
+}
+
+// Ends makes a fresh set of sending ends for a new incarnation of server
+// from: ends[j] calls server j. The ends of earlier incarnations stop
+// working, so a killed server can no longer reach anyone.
+func (net *Network) Ends(from int) []raftapi.Peer {
+	net.mu.Lock()
+	net.gen[from]++
+	g := net.gen[from]
+	net.mu.Unlock()
+	ends := make([]raftapi.Peer, len(net.servers))
+	for j := range ends {
+		ends[j] = &end{net: net, from: from, to: j, gen: g}
+	}
+	return ends
+}
+
+// AddServer makes rcvr the live incarnation of server id: calls to id
+// dispatch to its exported methods.
+func (net *Network) AddServer(id int, rcvr any) {
+	v := reflect.ValueOf(rcvr)
+	s := &server{id: id, service: reflect.Indirect(v).Type().Name(), rcvr: v, killed: make(chan struct{})}
+	net.mu.Lock()
+	defer net.mu.Unlock()
+	net.servers[id] = s
+}
+
+// DeleteServer removes server id's live incarnation and disables its
+// outgoing ends: calls in flight to it fail, and it never replies again.
+func (net *Network) DeleteServer(id int) {
+	net.mu.Lock()
+	defer net.mu.Unlock()
+	net.gen[id]++
+	if s := net.servers[id]; s != nil {
+		close(s.killed)
+		net.servers[id] = nil
+	}
+}
+
+// RPCCount is the number of RPCs delivered to server id.
+func (net *Network) RPCCount(id int) int { return int(net.received[id].Load()) }
+
+// TotalRPCs is the number of RPCs sent by all servers.
+func (net *Network) TotalRPCs() int { return int(net.total.Load()) }
+
+// TotalBytes is the number of argument and reply bytes sent.
+func (net *Network) TotalBytes() int64 { return net.bytes.Load() }
+
+// PeakGoroutines is the highest number of live goroutines seen at a Call.
+func (net *Network) PeakGoroutines() int { return int(net.peakG.Load()) }
+
+// report tells onError about msg, once per distinct msg.
+func (net *Network) report(msg string) {
+	net.mu.Lock()
+	seen := net.reported[msg]
+	net.reported[msg] = true
+	f := net.onError
+	net.mu.Unlock()
+	if !seen && f != nil {
+		f(msg)
+	}
+}
+
+// end is the sending end of server from's incarnation gen towards to.
+type end struct {
+	net      *Network
+	from, to int
+	gen      int
+}
+
+// usable reports whether e can reach srv now: e's incarnation is live,
+// both ends are connected and srv is still to's live incarnation.
+func (e *end) usable(srv *server) bool {
+	net := e.net
+	return e.gen == net.gen[e.from] && net.connected[e.from] && net.connected[e.to] &&
+		srv != nil && net.servers[e.to] == srv
+}
+
+// Call sends method(args) to the peer and waits for its reply. It returns
+// false when the request or the reply is lost or the peer is down.
+func (e *end) Call(method string, args any, reply any) bool {
+	net := e.net
+	if g := int64(runtime.NumGoroutine()); g > net.peakG.Load() {
+		net.peakG.Store(g) // a racy max is fine for a report
+	}
+	net.total.Add(1)
+	for _, v := range []any{args, reply} {
+		if msg := unexportedField(reflect.TypeOf(v)); msg != "" {
+			net.report(msg)
+		}
+	}
+	req, err := encode(args)
+	if err != nil {
+		net.report(fmt.Sprintf("Call(%q): %v", method, err))
+		return false
+	}
+	net.bytes.Add(int64(len(req)))
+
+	net.mu.Lock()
+	srv := net.servers[e.to]
+	ok := e.usable(srv)
+	reliable, longReordering, longDelays := net.reliable, net.longReordering, net.longDelays
+	net.mu.Unlock()
+
+	if !ok {
+		// As if the request timed out: the caller learns nothing, late.
+		max := 100
+		if longDelays {
+			max = 7000
+		}
+		time.Sleep(time.Duration(net.intn(max)) * time.Millisecond)
+		return false
+	}
+	if !reliable {
+		time.Sleep(time.Duration(net.intn(27)) * time.Millisecond)
+		if net.intn(1000) < 100 {
+			return false // request lost
+		}
+	}
+	rep, ok := e.dispatch(srv, method, req)
+	if !ok {
+		return false
+	}
+	net.mu.Lock()
+	ok = e.usable(srv)
+	net.mu.Unlock()
+	if !ok {
+		return false // a killed or cut-off server never replies
+	}
+	if !reliable && net.intn(1000) < 100 {
+		return false // reply lost
+	}
+	if longReordering && net.intn(900) < 600 {
+		time.Sleep(time.Duration(200+net.intn(1+net.intn(2000))) * time.Millisecond)
+	}
+	net.bytes.Add(int64(len(rep)))
+	if err := decode(rep, reply); err != nil {
+		net.report(fmt.Sprintf("Call(%q) reply: %v", method, err))
+		return false
+	}
+	return true
+}
+
+// dispatch runs the handler for method on srv with a private copy of the
+// arguments, and returns the encoded reply. It gives up (false) as soon as
+// srv is killed, without waiting for a handler that may never return.
+func (e *end) dispatch(srv *server, method string, req []byte) ([]byte, bool) {
+	net := e.net
+	service, name, found := strings.Cut(method, ".")
+	m := srv.rcvr.MethodByName(name)
+	if !found || service != srv.service || !m.IsValid() || !isHandler(m.Type()) {
+		net.report(fmt.Sprintf("Call(%q): %s has no RPC handler %s (want a method %s(args *A, reply *R) with no results)", method, srv.rcvr.Type(), method, name))
+		return nil, false
+	}
+	net.received[e.to].Add(1)
+	argsT, replyT := m.Type().In(0), m.Type().In(1)
+	args := reflect.New(argsT.Elem())
+	if err := decode(req, args.Interface()); err != nil {
+		net.report(fmt.Sprintf("Call(%q): %v", method, err))
+		return nil, false
+	}
+	reply := reflect.New(replyT.Elem())
+	done := make(chan struct{})
+	go func() {
+		m.Call([]reflect.Value{args, reply})
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-srv.killed:
+		return nil, false
+	}
+	if f := net.onDelivered; f != nil {
+		f(e.to, method)
+	}
+	rep, err := encode(reply.Interface())
+	if err != nil {
+		net.report(fmt.Sprintf("Call(%q) reply: %v", method, err))
+		return nil, false
+	}
+	return rep, true
+}
+
+// isHandler reports whether t is the type of an RPC handler method value:
+// func(*A, *R) with no results.
+func isHandler(t reflect.Type) bool {
+	return t.NumIn() == 2 && t.NumOut() == 0 &&
+		t.In(0).Kind() == reflect.Pointer && t.In(1).Kind() == reflect.Pointer
+}

@@ -1,0 +1,144 @@
+package tests
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/raftspec/raftspec/invariants"
+)
+
+// Inspectable is an optional interface of an implementation: one that can
+// show its state as an invariants.View gets it checked against the
+// properties (Figure 3 of the paper and the local ones) after every RPC the
+// harness delivers to it, and after every Start it accepts. View must be
+// safe to call concurrently with the implementation's own goroutines.
+type Inspectable interface {
+	View() invariants.View
+}
+
+// observerAPI is what the harness uses of *invariants.Observer.
+type observerAPI interface {
+	ApplyCommand(node, index int, cmd any)
+	ApplySnapshot(node, index, term int)
+	ClaimsLeader(node, term int)
+	Observe(v *invariants.View, ev invariants.Event)
+	Err() error
+	Evaluations() int64
+}
+
+// observation connects one cluster to its invariants Observer: the
+// cluster installs a fresh Observer as the process-wide current one for
+// its lifetime (an implementation built with -tags invariants reports into
+// it), and feeds it what the harness sees: applies, leadership claims, and
+// Views of Inspectable implementations.
+type observation struct {
+	o       observerAPI
+	restore func()
+	c       *Cluster
+
+	mu        sync.Mutex
+	lastTerms [][]int // per node: log terms of the last View observed
+}
+
+func newObservation(c *Cluster) *observation {
+	o, restore := newObserver()
+	return &observation{o: o, restore: restore, c: c, lastTerms: make([][]int, c.n)}
+}
+
+// close uninstalls the Observer.
+func (ob *observation) close() {
+	if ob.restore != nil {
+		ob.restore()
+		ob.restore = nil
+	}
+}
+
+func (ob *observation) err() error {
+	if ob.o == nil {
+		return nil
+	}
+	return ob.o.Err()
+}
+
+func (ob *observation) evaluations() int64 {
+	if ob.o == nil {
+		return 0
+	}
+	return ob.o.Evaluations()
+}
+
+func (ob *observation) applyCommand(node, index int, cmd any) {
+	if ob.o != nil {
+		ob.o.ApplyCommand(node, index, cmd)
+	}
+}
+
+func (ob *observation) applySnapshot(node, index, term int) {
+	if ob.o != nil {
+		ob.o.ApplySnapshot(node, index, term)
+	}
+}
+
+func (ob *observation) claimsLeader(node, term int) {
+	if ob.o != nil {
+		ob.o.ClaimsLeader(node, term)
+	}
+}
+
+// delivered runs after a handler of server id returned.
+func (ob *observation) delivered(id int, method string) {
+	ob.inspect(id, invariants.Receive, method)
+}
+
+// started runs after server id accepted a Start.
+func (ob *observation) started(id int) {
+	ob.inspect(id, invariants.Propose, "Start")
+}
+
+// inspect observes server id's View if it has one.
+func (ob *observation) inspect(id int, kind invariants.Kind, what string) {
+	if ob.o == nil {
+		return
+	}
+	in, ok := ob.c.Raft(id).(Inspectable)
+	if !ok {
+		return
+	}
+	v := in.View()
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	ev := invariants.Event{Kind: kind, Desc: fmt.Sprintf("n%d %s (seen by the harness)", id, what)}
+	ev.LogFrom, ob.lastTerms[id] = changedFrom(ob.lastTerms[id], &v)
+	ob.o.Observe(&v, ev)
+}
+
+// changedFrom returns the lowest index at which v's log differs from the
+// log terms last seen (0 if none), and v's log terms, so the Observer
+// re-checks only what changed. prev[k] is the term at index k+1; entries
+// compacted into v's snapshot count as unchanged.
+func changedFrom(prev []int, v *invariants.View) (int, []int) {
+	last := v.LastIndex()
+	terms := prev[:min(len(prev), last)]
+	from := 0
+	for i := v.Base + 1; i <= len(terms); i++ {
+		if t, _ := v.TermAt(i); t != terms[i-1] {
+			from = i
+			terms = terms[:i-1]
+			break
+		}
+	}
+	if from == 0 && len(prev) > last {
+		from = last + 1 // entries were deleted
+	}
+	for i := len(terms) + 1; i <= last; i++ {
+		if from == 0 {
+			from = i
+		}
+		t, ok := v.TermAt(i)
+		if !ok {
+			t = v.BaseTerm // compacted before we first saw it
+		}
+		terms = append(terms, t)
+	}
+	return from, terms
+}

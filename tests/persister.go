@@ -1,0 +1,75 @@
+package tests
+
+import (
+	"sync"
+
+	"github.com/raftspec/raftspec/raftapi"
+)
+
+// Persister is in-memory stable storage for one server: a raftapi.Persister.
+// It keeps its own copies of what it is given and hands out copies, so no
+// caller can change saved state behind its back.
+//
+// The cluster gives each incarnation of a server its own Persister, a Copy
+// of the last one: a killed instance that keeps writing writes into an
+// object nobody reads any more, never into its successor's storage.
+type Persister struct {
+	mu        sync.Mutex
+	raftstate []byte
+	snapshot  []byte
+}
+
+var _ raftapi.Persister = (*Persister)(nil)
+
+// NewPersister returns empty storage.
+func NewPersister() *Persister { return &Persister{} }
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+// Copy returns new storage holding what p holds now.
+func (p *Persister) Copy() *Persister {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return &Persister{raftstate: clone(p.raftstate), snapshot: clone(p.snapshot)}
+}
+
+// Save replaces the Raft state and the snapshot together.
+func (p *Persister) Save(raftstate, snapshot []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.raftstate = clone(raftstate)
+	p.snapshot = clone(snapshot)
+}
+
+// ReadRaftState returns a copy of the saved Raft state.
+func (p *Persister) ReadRaftState() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return clone(p.raftstate)
+}
+
+// ReadSnapshot returns a copy of the saved snapshot.
+func (p *Persister) ReadSnapshot() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return clone(p.snapshot)
+}
+
+// RaftStateSize is the size of the saved Raft state in bytes.
+func (p *Persister) RaftStateSize() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.raftstate)
+}
+
+// SnapshotSize is the size of the saved snapshot in bytes.
+func (p *Persister) SnapshotSize() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.snapshot)
+}

@@ -1,0 +1,163 @@
+package tests
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/raftspec/raftspec/raftapi"
+)
+
+// Scenario is one scenario of the suite: a lab test, by its lab name.
+type Scenario struct {
+	Name       string // the lab's name without the part: "Figure8"
+	Part       string // "3A", "3B", "3C"
+	Servers    int
+	Unreliable bool // the network starts unreliable
+	Snapshot   bool // the applier snapshots every 10 entries
+	Run        func(c *Cluster)
+}
+
+// FullName is the lab's test name without "Test": "Figure83C".
+func (s Scenario) FullName() string { return s.Name + s.Part }
+
+// Scenarios is the suite, in the lab's order.
+func Scenarios() []Scenario {
+	var all []Scenario
+	all = append(all, scenarios3A...)
+	all = append(all, scenarios3B...)
+	all = append(all, scenarios3C...)
+	return all
+}
+
+// Lookup returns the scenario with the given full name ("Figure83C").
+func Lookup(fullName string) (Scenario, bool) {
+	for _, s := range Scenarios() {
+		if s.FullName() == fullName {
+			return s, true
+		}
+	}
+	return Scenario{}, false
+}
+
+// Options configures RunRaft and RunScenario. A nil *Options means the
+// defaults.
+type Options struct {
+	// Run, if set, selects the scenarios whose full name ("Figure83C")
+	// it matches.
+	Run *regexp.Regexp
+	// WallClock runs on the real clock instead of synctest's virtual
+	// time. The environment variable RAFTSPEC_WALLCLOCK=1 sets it too.
+	WallClock bool
+	// Summary receives one line per scenario; nil means os.Stdout.
+	Summary io.Writer
+	_       struct{}
+}
+
+func (o *Options) wallClock() bool {
+	return (o != nil && o.WallClock) || os.Getenv("RAFTSPEC_WALLCLOCK") == "1"
+}
+
+func (o *Options) summary() io.Writer {
+	if o == nil || o.Summary == nil {
+		return os.Stdout
+	}
+	return o.Summary
+}
+
+// RunRaft runs every scenario of the suite against the implementation
+// that mk makes, each as a subtest named after the lab's test
+// ("Figure83C"), each against a fresh cluster.
+//
+// A pass is evidence, not proof: the scenarios are randomized. Run them
+// with -count and -race. An implementation that busy-waits cannot run in
+// virtual time; use RAFTSPEC_WALLCLOCK=1.
+func RunRaft(t *testing.T, mk raftapi.MakeFunc, opts *Options) {
+	for _, s := range Scenarios() {
+		if opts != nil && opts.Run != nil && !opts.Run.MatchString(s.FullName()) {
+			continue
+		}
+		t.Run(s.FullName(), func(t *testing.T) { RunScenario(t, s, mk, opts) })
+	}
+}
+
+// RunScenario runs one scenario against mk, in virtual time unless the
+// options ask for the wall clock, and prints its summary line.
+func RunScenario(t *testing.T, s Scenario, mk raftapi.MakeFunc, opts *Options) {
+	body := func(t *testing.T) {
+		c := NewCluster(t, mk, s.Servers, ClusterOptions{Unreliable: s.Unreliable, Snapshot: s.Snapshot})
+		defer c.end(s.FullName(), opts.summary())
+		s.Run(c)
+	}
+	if opts.wallClock() {
+		body(t)
+		return
+	}
+	defer func() {
+		// synctest panics when goroutines outlive the test function; the
+		// cluster has already named them ("goroutine leak after Kill"), so
+		// this is a failure of the scenario, not of the whole test binary.
+		if r := recover(); r != nil {
+			if err, ok := r.(error); ok && strings.Contains(err.Error(), "deadlock") {
+				t.Errorf("goroutine leak after Kill (synctest: %v)", err)
+				return
+			}
+			panic(r)
+		}
+	}()
+	synctest.Test(t, body)
+}
+
+// drainTime is how long the end of a scenario lets time run after killing
+// every server: longer than any network delay (7 s), so every RPC still in
+// flight returns and every goroutine that was going to end has ended.
+const drainTime = 10 * time.Second
+
+// end finishes a scenario: it kills every server, drains, reports leaked
+// goroutines and invariant violations, and prints the summary line.
+func (c *Cluster) end(name string, w io.Writer) {
+	elapsed := time.Since(c.begin)
+	if elapsed > scenarioLimit {
+		c.t.Errorf("test took longer than 120 seconds (%.1fs)", elapsed.Seconds())
+	}
+	c.err() // an invariant violation fails the test even if nothing checked
+	for i := range c.n {
+		c.Crash(i)
+	}
+	time.Sleep(drainTime)
+	c.appliers.Wait()
+	synctestWait()
+	if leaks := bubbleLeaks(); len(leaks) > 0 {
+		c.t.Errorf("goroutine leak after Kill: %d kinds of goroutine still alive %v after every server was killed (Kill must end every goroutine the peer started):\n\t%s",
+			len(leaks), drainTime, strings.Join(leaks, "\n\t"))
+	}
+	c.obs.close()
+	verdict := "Passed"
+	if c.t.Failed() {
+		verdict = "FAILED"
+	}
+	fmt.Fprintf(w, "  ... %s -- %-20s time %5.1fs  peers %d  rpcs %6d  bytes %9d  cmds %5d  goroutines %4d  evals %9d\n",
+		verdict, name, elapsed.Seconds(), c.n, c.RPCTotal(), c.Bytes(), c.MaxIndex(), c.net.PeakGoroutines(), c.obs.evaluations())
+}
+
+// synctestWait waits for the bubble's other goroutines to block, when
+// running in one.
+func synctestWait() {
+	if inBubble() {
+		synctest.Wait()
+	}
+}
+
+// inBubble reports whether the caller runs in a synctest bubble.
+func inBubble() bool {
+	self := make([]byte, 256)
+	self = self[:runtime.Stack(self, false)]
+	m := goroutineHeader.FindStringSubmatch(string(self))
+	return m != nil && bubbleOf(m[2]) != ""
+}
