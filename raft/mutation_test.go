@@ -1,0 +1,85 @@
+package raft_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// A mutant is the reference with one classic bug planted (raft-bugs.md),
+// made by a textual edit of one file of raft/ and built with `go test
+// -overlay`, so the bug lives only in a temporary copy, never in raft/.
+// Each must be caught, by the named property, in one run of a scenario of
+// the harness built with -tags invariants.
+type mutant struct {
+	name     string
+	file     string // in raft/
+	old, new string // old must occur exactly once in file
+	run      string // -run pattern over ./tests
+	want     string // the property that must be reported
+}
+
+var mutants = []mutant{
+	{
+		// M9, Figure 8: commit an entry of an earlier term by counting replicas.
+		name: "CommitPreviousTerm",
+		file: "replication.go",
+		old:  "if t, _ := r.log.term(n); t != r.currentTerm {",
+		new:  "if t, _ := r.log.term(n); t > r.currentTerm {",
+		run:  "^TestFigure8Unreliable3C$",
+		want: "LeaderCompleteness",
+	},
+	{
+		// M14: votedFor is not persisted.
+		name: "ForgetVotedFor",
+		file: "persist.go",
+		old:  "st := persistentState{r.currentTerm, r.votedFor,",
+		new:  "st := persistentState{r.currentTerm, None,",
+		run:  "^TestInitialElection3A$",
+		want: "PersistBeforeSend",
+	},
+	{
+		// M7: grant a vote without the up-to-date check (§5.4.1).
+		name: "VoteWithoutUpToDate",
+		file: "replication.go",
+		old:  "(r.votedFor == None || r.votedFor == m.From) &&\n\t\tr.upToDate(m.LastLogIndex, m.LastLogTerm)",
+		new:  "(r.votedFor == None || r.votedFor == m.From)",
+		run:  "^TestBackup3B$",
+		want: "LeaderCompleteness",
+	},
+}
+
+// TestMutantsAreCaught builds each mutant and runs its scenario. It takes
+// a few seconds per mutant (a build and a scenario), so -short skips it,
+// and so does the race detector build (the mutants run without it).
+func TestMutantsAreCaught(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("mutants run in the plain build without -short")
+	}
+	for _, m := range mutants {
+		t.Run(m.name, func(t *testing.T) {
+			src, err := os.ReadFile(m.file)
+			require.NoError(t, err)
+			require.Equal(t, 1, strings.Count(string(src), m.old), "the code the mutant edits has changed: update the mutant")
+			dir := t.TempDir()
+			mutated := filepath.Join(dir, m.file)
+			require.NoError(t, os.WriteFile(mutated, []byte(strings.Replace(string(src), m.old, m.new, 1)), 0o644))
+			abs, err := filepath.Abs(m.file)
+			require.NoError(t, err)
+			overlay, err := json.Marshal(map[string]map[string]string{"Replace": {abs: mutated}})
+			require.NoError(t, err)
+			ovl := filepath.Join(dir, "overlay.json")
+			require.NoError(t, os.WriteFile(ovl, overlay, 0o644))
+
+			cmd := exec.Command("go", "test", "-tags", "invariants", "-overlay", ovl, "-count=1", "-run", m.run, "../tests/")
+			out, err := cmd.CombinedOutput()
+			require.Error(t, err, "mutant %s survived %s:\n%s", m.name, m.run, out)
+			require.Contains(t, string(out), m.want+" violated", "mutant %s was caught, but not by %s:\n%s", m.name, m.want, out)
+		})
+	}
+}

@@ -1,0 +1,145 @@
+package tests
+
+import (
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"testing/synctest"
+)
+
+// withFakeCluster runs f against a 3-server cluster of a fakeWorld set up
+// by plant, in virtual time, with failures recorded in rec instead of
+// failing the test.
+func withFakeCluster(t *testing.T, plant func(w *fakeWorld), f func(c *Cluster, rec *recTB)) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recTB{TB: t}
+		w := newFakeWorld()
+		plant(w)
+		c := NewCluster(rec, w.make, 3, ClusterOptions{})
+		onGoroutine(func() { f(c, rec) })
+		onGoroutine(func() { c.end("fake", io.Discard) })
+		if w.leakUntil != nil {
+			close(w.leakUntil)
+		}
+	})
+}
+
+func wantFailure(t *testing.T, rec *recTB, want ...string) {
+	t.Helper()
+	got := rec.text()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("recorded failures:\n%s\nwant them to contain %q", got, w)
+		}
+	}
+}
+
+func TestFakeClusterPasses(t *testing.T) {
+	// The fake itself is sound: without a planted bug, no failure.
+	withFakeCluster(t, func(*fakeWorld) {}, func(c *Cluster, rec *recTB) {
+		c.CheckOneLeader()
+		c.One(100, 3, false)
+		c.One(200, 3, false)
+		if got := rec.text(); got != "" {
+			t.Errorf("sound fake: recorded %q, want nothing", got)
+		}
+	})
+}
+
+func TestApplyCheckerCatchesWrongCommand(t *testing.T) {
+	withFakeCluster(t, func(w *fakeWorld) { w.corruptAt = 2 }, func(c *Cluster, rec *recTB) {
+		c.One(100, 3, false)
+		t.Error("One returned despite a server applying a different command")
+	})
+}
+
+func TestApplyCheckerWrongCommandMessage(t *testing.T) {
+	var rec *recTB
+	withFakeCluster(t, func(w *fakeWorld) { w.corruptAt = 2 }, func(c *Cluster, r *recTB) {
+		rec = r
+		c.One(100, 3, false)
+	})
+	wantFailure(t, rec, "apply error: commit index=1 server=", "101", "100")
+}
+
+func TestApplyCheckerCatchesGap(t *testing.T) {
+	var rec *recTB
+	withFakeCluster(t, func(w *fakeWorld) { w.skipIndex = 2 }, func(c *Cluster, r *recTB) {
+		rec = r
+		c.One(100, 3, false)
+		c.One(200, 3, false)
+	})
+	wantFailure(t, rec, "apply out of order 3 (want index 2)")
+}
+
+func TestCheckOneLeaderCatchesTwoLeaders(t *testing.T) {
+	withFakeCluster(t, func(w *fakeWorld) { w.allLead = true }, func(c *Cluster, rec *recTB) {
+		_, err := c.checkOneLeader()
+		if err == nil || !strings.Contains(err.Error(), "term 1 has 3 (>1) leaders") {
+			t.Errorf("checkOneLeader() = %v, want term 1 has 3 (>1) leaders", err)
+		}
+		c.CheckOneLeader()
+		t.Error("CheckOneLeader returned despite two leaders in one term")
+	})
+}
+
+func TestCheckOneLeaderCatchesNone(t *testing.T) {
+	var rec *recTB
+	withFakeCluster(t, func(w *fakeWorld) { w.noLeader = true }, func(c *Cluster, r *recTB) {
+		rec = r
+		c.CheckOneLeader()
+	})
+	wantFailure(t, rec, "expected one leader, got none")
+}
+
+func TestCheckNoLeaderCatchesLeader(t *testing.T) {
+	var rec *recTB
+	withFakeCluster(t, func(*fakeWorld) {}, func(c *Cluster, r *recTB) {
+		rec = r
+		c.CheckNoLeader()
+	})
+	wantFailure(t, rec, "expected no leader among connected servers, but 0 claims to be leader")
+}
+
+func TestLeakAfterKillIsNamed(t *testing.T) {
+	var rec *recTB
+	withFakeCluster(t, func(w *fakeWorld) { w.leak = true }, func(c *Cluster, r *recTB) {
+		rec = r
+		c.CheckOneLeader()
+	})
+	// The report names the failure and the leaking function.
+	wantFailure(t, rec, "goroutine leak after Kill", "fakeWorld).make.func1")
+}
+
+// TestLeakFailsScenarioNotBinary runs a leaking implementation through
+// RunScenario in a child process: the scenario must fail with the named
+// failure, and the test binary must not die of synctest's deadlock panic.
+func TestLeakFailsScenarioNotBinary(t *testing.T) {
+	if os.Getenv("RAFTSPEC_LEAK_CHILD") == "1" {
+		w := newFakeWorld()
+		w.leak = true // never released
+		s := Scenario{Name: "Leaky", Part: "X", Servers: 3, Run: func(c *Cluster) { c.CheckOneLeader() }}
+		RunScenario(t, s, w.make, &Options{Summary: io.Discard})
+		t.Log("child: after RunScenario")
+		return
+	}
+	if testing.Short() {
+		t.Skip("runs a child process")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLeakFailsScenarioNotBinary$", "-test.v")
+	cmd.Env = append(os.Environ(), "RAFTSPEC_LEAK_CHILD=1", "RAFTSPEC_WALLCLOCK=")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("child passed; want it to fail:\n%s", out)
+	}
+	for _, want := range []string{"goroutine leak after Kill", "fakeWorld).make.func1", "child: after RunScenario", "--- FAIL: TestLeakFailsScenarioNotBinary"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("child output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "panic:") {
+		t.Errorf("child panicked:\n%s", out)
+	}
+}
