@@ -10,13 +10,13 @@ const (
 	Tick                // a clock tick that changed state (timeout, heartbeat)
 	Propose             // a command was appended by the leader (Start)
 	Commit              // commitIndex advanced
+	Apply               // entries or a snapshot handed to the service
 	Compact             // the service's snapshot trimmed the log
-	Install             // an InstallSnapshot replaced (part of) the log
 	Send                // a message left the node
 	Persist             // state was written to stable storage
 )
 
-var kindNames = [...]string{"start", "receive", "reply", "tick", "propose", "commit", "compact", "install", "send", "persist"}
+var kindNames = [...]string{"start", "receive", "reply", "tick", "propose", "commit", "apply", "compact", "send", "persist"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

@@ -287,3 +287,21 @@ func TestNewRefusesCorruptState(t *testing.T) {
 	rf.Kill()
 	require.Equal(t, []byte("garbage"), p.state, "nothing persisted is lost")
 }
+
+// A vote for n0 survives a restart. gob omits zero fields, so decoding
+// into a state prefilled with VotedFor None once turned votedFor 0 into
+// None: n0's vote was forgotten, and n0 could vote again in its term. The
+// invariants Observer caught it (VotedForStable at restart, in
+// UnreliableChurn3C).
+func TestVoteForNodeZeroSurvivesRestart(t *testing.T) {
+	r := newCoreNet(t, 3).nodes[1]
+	r.currentTerm, r.votedFor = 4, 0
+	st, err := decodeState(r.encodeState(), 1, 3)
+	require.NoError(t, err)
+	require.Equal(t, 4, st.Term)
+	require.Equal(t, 0, st.VotedFor, "votedFor n0 persisted, so restored")
+	fresh, err := decodeState(nil, 1, 3)
+	require.NoError(t, err)
+	require.Equal(t, None, fresh.VotedFor)
+	// Reference: Figure 2 (persistent state: votedFor)
+}

@@ -28,7 +28,7 @@ func (h *hookState) init(r *node) { h.obs = invariants.Current() }
 
 var evKinds = [...]invariants.Kind{
 	evStart: invariants.Start, evReceive: invariants.Receive, evReply: invariants.Reply,
-	evTick: invariants.Tick, evPropose: invariants.Propose, evApply: invariants.Commit,
+	evTick: invariants.Tick, evPropose: invariants.Propose, evApply: invariants.Apply,
 	evCompact: invariants.Compact, evSend: invariants.Send, evPersist: invariants.Persist,
 }
 

@@ -46,10 +46,13 @@ var ErrCorruptState = errors.New("corrupt persisted Raft state")
 // it is never silently taken as an empty state, which would forget votes
 // and entries (and so break Election Safety and Leader Completeness).
 func decodeState(data []byte, me, peers int) (persistentState, error) {
-	st := persistentState{VotedFor: None}
 	if len(data) == 0 {
-		return st, nil
+		return persistentState{VotedFor: None}, nil
 	}
+	// Decode into a zero value: gob does not send zero fields, so a
+	// prefilled VotedFor: None would survive the decoding of a vote for
+	// n0 and forget it (the lab's labgob warns of exactly this).
+	var st persistentState
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&st); err != nil {
 		return st, fmt.Errorf("raft: n%d: %w (%d bytes): %v", me, ErrCorruptState, len(data), err)
 	}
