@@ -6,7 +6,7 @@
 //
 //	func TestMyRaft(t *testing.T) { tests.RunRaft(t, myraft.Make, nil) }
 //
-// and every scenario of the MIT 6.5840 lab's parts 3A–3C runs as a subtest
+// and every scenario of the MIT 6.5840 lab's parts 3A–3D runs as a subtest
 // under its lab name, each against a fresh cluster.
 //
 // The pieces:

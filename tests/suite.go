@@ -17,7 +17,7 @@ import (
 // Scenario is one scenario of the suite: a lab test, by its lab name.
 type Scenario struct {
 	Name       string // the lab's name without the part: "Figure8"
-	Part       string // "3A", "3B", "3C"
+	Part       string // "3A", "3B", "3C", "3D"
 	Servers    int
 	Unreliable bool // the network starts unreliable
 	Snapshot   bool // the applier snapshots every 10 entries
@@ -33,6 +33,7 @@ func Scenarios() []Scenario {
 	all = append(all, scenarios3A...)
 	all = append(all, scenarios3B...)
 	all = append(all, scenarios3C...)
+	all = append(all, scenarios3D...)
 	return all
 }
 
