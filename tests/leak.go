@@ -60,7 +60,7 @@ func bubbleLeaks() []string {
 		if m == nil || m[1] == myID || bubbleOf(m[2]) != myBubble {
 			continue
 		}
-		if strings.Contains(g, "testingSynctestTest(") || strings.Contains(g, "internal/synctest.Run(") {
+		if strings.Contains(g, "synctest.testingSynctestTest") || strings.Contains(g, "internal/synctest.Run(") {
 			continue
 		}
 		status, _, _ := strings.Cut(m[2], ", synctest bubble")
