@@ -38,7 +38,9 @@ const (
 // round) falls behind while the others commit enough to snapshot past it,
 // so that when it returns it can be brought up to date only with the
 // leader's snapshot. Without a fault every round ends with all servers
-// caught up, so SnapshotBasic needs no InstallSnapshot at all.
+// caught up: SnapshotBasic checks compaction alone, and needs no
+// InstallSnapshot to pass (though a leader may still send one to a
+// follower slow to acknowledge the last burst of commands).
 func snapshotRounds(fault snapshotFault) func(c *Cluster) {
 	return func(c *Cluster) {
 		c.One(c.RandCommand(), c.n, true)
