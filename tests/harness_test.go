@@ -19,7 +19,7 @@ func withFakeCluster(t *testing.T, plant func(w *fakeWorld), f func(c *Cluster, 
 		plant(w)
 		c := NewCluster(rec, w.make, 3, ClusterOptions{})
 		onGoroutine(func() { f(c, rec) })
-		c.end("fake", io.Discard) // on this goroutine: the leak check skips its caller
+		onGoroutine(func() { c.end("fake", io.Discard) })
 		if w.leakUntil != nil {
 			close(w.leakUntil)
 		}
