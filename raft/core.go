@@ -54,11 +54,11 @@ type node struct {
 
 	// Volatile state on all servers.
 	commitIndex int // highest index known committed; Invariant: log.base <= commitIndex <= log.lastIndex()
-	lastApplied int // highest index handed to the service; Invariant: lastApplied <= commitIndex
+	// lastApplied is the highest index handed to the service; Invariant:
+	// lastApplied <= commitIndex. It is below log.base only between an
+	// InstallSnapshot and the hand-out of its snapshot to the service.
+	lastApplied int
 	role        role
-	// snapshotPending: an InstallSnapshot replaced the state; the service
-	// has not been handed the snapshot yet.
-	snapshotPending bool
 
 	// Candidates: who granted a vote in currentTerm.
 	votes []bool
@@ -331,17 +331,23 @@ func (r *node) Snapshot(index int, snapshot []byte) error {
 }
 
 // nextApply hands the service what it has not seen: the snapshot an
-// InstallSnapshot brought, or the committed entries after lastApplied. Only
-// ever forward: lastApplied never decreases (raft-bugs.md M19).
+// InstallSnapshot brought, alone, or the committed entries after
+// lastApplied. Only ever forward: lastApplied never decreases
+// (raft-bugs.md M19).
+//
+// The driver's applier sends what it returns without the lock, and asks
+// again only once all of it is sent; so a snapshot installed meanwhile
+// (which is beyond commitIndex, hence beyond everything handed out) reaches
+// the service after the entries before it, never before or among them.
 func (r *node) nextApply() []raftapi.ApplyMsg {
-	if r.snapshotPending || r.lastApplied < r.log.base {
-		r.snapshotPending = false
-		if r.log.base > r.lastApplied {
-			r.lastApplied = r.log.base
-			r.observe(evApply, func() string { return fmt.Sprintf("apply snapshot %d/%d", r.log.base, r.log.baseTerm) })
-			return []raftapi.ApplyMsg{{SnapshotValid: true, Snapshot: r.snapshot,
-				SnapshotTerm: r.log.baseTerm, SnapshotIndex: r.log.base}}
-		}
+	if r.lastApplied < r.log.base {
+		// Only an InstallSnapshot moves the base past lastApplied: the
+		// service's own Snapshot is never beyond it, and a restart starts
+		// with lastApplied at the base.
+		r.lastApplied = r.log.base
+		r.observe(evApply, func() string { return fmt.Sprintf("apply snapshot %d/%d", r.log.base, r.log.baseTerm) })
+		return []raftapi.ApplyMsg{{SnapshotValid: true, Snapshot: r.snapshot,
+			SnapshotTerm: r.log.baseTerm, SnapshotIndex: r.log.base}}
 	}
 	if r.lastApplied >= r.commitIndex {
 		return nil
@@ -356,9 +362,10 @@ func (r *node) nextApply() []raftapi.ApplyMsg {
 	return msgs
 }
 
-// hasApply says whether nextApply would hand out anything.
+// hasApply says whether nextApply would hand out anything (a snapshot
+// not yet handed out is beyond lastApplied, and at most commitIndex).
 func (r *node) hasApply() bool {
-	return r.snapshotPending || r.lastApplied < r.commitIndex
+	return r.lastApplied < r.commitIndex
 }
 
 // describe is the transcript line of a handled message.

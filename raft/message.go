@@ -96,6 +96,11 @@ func (m *Message) validate(n, me int) error {
 		m.ConflictIndex < 0 || m.ConflictTerm < NoConflictTerm {
 		bad = append(bad, "negative index or term")
 	}
+	// A snapshot's last included entry has a term no later than the
+	// leader's, and only index 0 (the empty prefix) has term 0.
+	if m.Kind == MsgSnap && (m.LastIncludedTerm > m.Term || (m.LastIncludedIndex == 0) != (m.LastIncludedTerm == 0)) {
+		bad = append(bad, fmt.Sprintf("snapshot through %d/%d in term %d", m.LastIncludedIndex, m.LastIncludedTerm, m.Term))
+	}
 	for i, e := range m.Entries {
 		if e.Term < 0 || e.Term > m.Term {
 			bad = append(bad, fmt.Sprintf("entry %d has term %d outside [0, %d]", i, e.Term, m.Term))

@@ -209,11 +209,23 @@ func (r *node) unreachable(p int) {
 
 // ---- Snapshots ----
 
-// handleInstallSnapshot is §7's InstallSnapshot receiver (whole snapshot
-// in one message). A snapshot that covers no more than what this node
-// knows is committed is stale and changes nothing; otherwise it replaces
-// the log through its last included entry, keeping any entries that follow
-// a matching one. commitIndex and lastApplied never move backwards (M19).
+// handleInstallSnapshot is §7's InstallSnapshot receiver, with the whole
+// snapshot in one message.
+//
+// A snapshot through no more than commitIndex is stale: this node holds
+// that committed prefix already, and its service may have applied past
+// it. It changes nothing, and the reply still tells the leader that the
+// logs match through the snapshot's index (committed entries are the
+// leader's, by Leader Completeness).
+//
+// Otherwise the snapshot covers entries not known committed here. The log
+// keeps what follows the snapshot's last entry if it holds that entry
+// (same index and term: Log Matching makes the rest the leader's too, and
+// the leader may have counted them as replicated here), and is discarded
+// otherwise (restoreBase). commitIndex rises to the snapshot's index. As
+// lastApplied <= commitIndex < that index, the snapshot moves the service
+// forward when nextApply hands it out: neither commitIndex nor lastApplied
+// ever moves backwards (raft-bugs.md M19).
 func (r *node) handleInstallSnapshot(m *Message) {
 	reply := Message{Kind: MsgSnapResp, To: m.From, Term: r.currentTerm, ReqTerm: m.Term}
 	if m.Term < r.currentTerm {
@@ -227,9 +239,8 @@ func (r *node) handleInstallSnapshot(m *Message) {
 	if m.LastIncludedIndex > r.commitIndex {
 		r.log.restoreBase(m.LastIncludedIndex, m.LastIncludedTerm)
 		r.snapshot = m.Data
-		r.commitIndex = m.LastIncludedIndex
-		r.snapshotPending = true
-		r.dirty = true
+		r.commitIndex = m.LastIncludedIndex // more than before: never backwards
+		r.dirty = true                      // saved with the state before the reply, and before the service sees it
 	}
 	reply.MatchIndex = m.LastIncludedIndex
 	r.send(reply)

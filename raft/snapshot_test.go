@@ -1,0 +1,792 @@
+package raft
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/raftspec/raftspec/raftapi"
+	"github.com/stretchr/testify/require"
+)
+
+// Snapshots and log compaction (§7) in the core: the log helpers against a
+// plain twin, Snapshot from the service, InstallSnapshot on a follower,
+// restart from a snapshot, and a seeded simulation in which the service
+// runs behind the core, as it does under the driver.
+
+// ---- The log helpers ----
+
+// plainLog is the simple twin of raftLog: every entry ever kept, and how
+// many of them a snapshot covers. No index arithmetic to get wrong.
+type plainLog struct {
+	terms []int // terms[i] is the term at index i; terms[0] = 0
+	base  int
+}
+
+func (p *plainLog) term(i int) (int, bool) {
+	if i < p.base || i >= len(p.terms) {
+		return 0, false
+	}
+	return p.terms[i], true
+}
+
+// TestRaftLogAgainstPlainTwin applies random appends, truncations,
+// compactions and snapshot installs to a raftLog and to plainLog, and
+// compares every index after each (raft-bugs.md M21: off-by-ones after
+// compaction).
+func TestRaftLogAgainstPlainTwin(t *testing.T) {
+	for seed := range uint64(200) {
+		rng := rand.New(rand.NewPCG(seed, 0))
+		var l raftLog
+		p := &plainLog{terms: []int{0}}
+		term := 1
+		for step := range 200 {
+			last := len(p.terms) - 1
+			what := ""
+			switch k := rng.IntN(10); {
+			case k < 4:
+				n := rng.IntN(4)
+				es := make([]Entry, n)
+				for j := range es {
+					es[j] = Entry{Term: term}
+					p.terms = append(p.terms, term)
+				}
+				l.append(es...)
+				what = fmt.Sprintf("append %d of term %d", n, term)
+			case k < 5:
+				term++
+				what = "new term"
+			case k < 6 && last > p.base:
+				i := p.base + 1 + rng.IntN(last-p.base)
+				l.truncate(i)
+				p.terms = p.terms[:i]
+				what = fmt.Sprintf("truncate %d", i)
+			case k < 8 && last > p.base:
+				i := p.base + 1 + rng.IntN(last-p.base)
+				l.compact(i)
+				p.base = i
+				what = fmt.Sprintf("compact %d", i)
+			case k < 10:
+				// A snapshot through i of term ti: matching an entry
+				// held, or not.
+				i := p.base + 1 + rng.IntN(last-p.base+3)
+				ti, ok := p.term(i)
+				if !ok || rng.IntN(3) == 0 {
+					ti = term + 1
+					term++
+				}
+				l.restoreBase(i, ti)
+				if pt, ok := p.term(i); ok && pt == ti {
+					p.base = i
+				} else {
+					p.terms = append(make([]int, i), ti)
+					p.base = i
+				}
+				what = fmt.Sprintf("restoreBase %d/%d", i, ti)
+			}
+			where := fmt.Sprintf("seed %d step %d (%s)", seed, step, what)
+			require.Equal(t, p.base, l.base, where)
+			require.Equal(t, len(p.terms)-1, l.lastIndex(), where)
+			for i := range len(p.terms) + 2 {
+				pt, pok := p.term(i)
+				if lt, lok := l.term(i); pt != lt || pok != lok {
+					t.Fatalf("%s: term(%d) = %d, %v, want %d, %v", where, i, lt, lok, pt, pok)
+				}
+			}
+			wantLastTerm, _ := p.term(len(p.terms) - 1)
+			require.Equal(t, wantLastTerm, l.lastTerm(), where)
+			if i := p.base + 1; i <= l.lastIndex() {
+				require.Len(t, l.from(i), l.lastIndex()-p.base, where)
+			}
+		}
+	}
+}
+
+// Compaction copies what it keeps: the discarded entries are not
+// reachable from the log any more, so they can be collected (M21).
+func TestCompactReleasesEntries(t *testing.T) {
+	var l raftLog
+	for i := range 100 {
+		l.append(Entry{Term: 1, Command: i})
+	}
+	l.compact(95)
+	require.Equal(t, 5, len(l.entries))
+	require.Equal(t, 5, cap(l.entries), "the old backing array, holding 95 compacted entries, must not be kept")
+	require.Equal(t, 95, l.at(96).Command)
+}
+
+// ---- Snapshot, from the service ----
+
+// committed makes a 3-node net whose leader n0 committed and applied the
+// commands 1..n on every node.
+func committed(t *testing.T, n int) *coreNet {
+	cn := newCoreNet(t, 3)
+	l := cn.elect(0)
+	for i := 1; i <= n; i++ {
+		l.Propose(i)
+		cn.flush()
+	}
+	l.Tick() // heartbeats carry the last commitIndex
+	for range l.cfg.HeartbeatTicks {
+		l.Tick()
+	}
+	cn.flush()
+	for _, r := range cn.nodes {
+		require.Equal(t, n, r.commitIndex, "n%d", r.id)
+		require.Len(t, r.nextApply(), n)
+	}
+	return cn
+}
+
+func TestSnapshotCompactsLog(t *testing.T) {
+	cn := committed(t, 20)
+	r := cn.nodes[1]
+	r.Ready()
+	require.NoError(t, r.Snapshot(15, []byte("through 15")))
+	require.Equal(t, 15, r.log.base)
+	require.Equal(t, 1, r.log.baseTerm)
+	require.Equal(t, 20, r.log.lastIndex(), "entries after the snapshot stay")
+	require.Equal(t, 16, r.log.at(16).Command)
+	_, ok := r.log.term(14)
+	require.False(t, ok, "index 14 is compacted away")
+	require.True(t, r.Ready().MustPersist, "the base and the snapshot must be saved")
+	st, err := decodeState(r.encodeState(), 1, 3)
+	require.NoError(t, err)
+	require.Equal(t, 15, st.Base)
+	require.Len(t, st.Entries, 5)
+
+	// Stale: at or below the base, ignored.
+	require.NoError(t, r.Snapshot(10, []byte("through 10")))
+	require.NoError(t, r.Snapshot(15, []byte("again")))
+	require.Equal(t, []byte("through 15"), r.snapshot)
+	require.False(t, r.Ready().MustPersist)
+
+	// Beyond what the service was handed: refused.
+	r.Step(Message{Kind: MsgApp, From: 0, To: 1, Term: 1, PrevLogIndex: 20, PrevLogTerm: 1,
+		Entries: []Entry{{Term: 1, Command: 21}}, LeaderCommit: 21})
+	require.Equal(t, 21, r.commitIndex)
+	require.ErrorIs(t, r.Snapshot(21, nil), ErrSnapshotIndex, "21 is committed but not yet applied")
+	require.Equal(t, 15, r.log.base)
+	// Reference: section 7
+}
+
+// The leader compacts too, and sends its snapshot to a follower whose next
+// entry it no longer holds; the follower hands the snapshot to its
+// service, then the entries after it.
+func TestInstallSnapshotCatchesUpLaggingFollower(t *testing.T) {
+	cn := newCoreNet(t, 3)
+	l := cn.elect(0)
+	f := cn.nodes[2]
+	cn.cut[2] = true
+	for i := 1; i <= 25; i++ {
+		l.Propose(i)
+		cn.flush()
+	}
+	for _, r := range cn.nodes[:2] {
+		r.Tick()
+		for range l.cfg.HeartbeatTicks {
+			l.Tick()
+		}
+		cn.flush()
+		r.nextApply()
+		require.NoError(t, r.Snapshot(20, []byte("service state through 20")))
+	}
+	require.Equal(t, 0, f.log.lastIndex())
+	cn.cut[2] = false
+	for range l.cfg.HeartbeatTicks {
+		l.Tick()
+	}
+	cn.flush()
+	require.Equal(t, 20, f.log.base, "installed the leader's snapshot")
+	require.Equal(t, 25, f.log.lastIndex(), "and got the entries after it")
+	require.Equal(t, 25, l.matchIndex[2])
+
+	msgs := f.nextApply()
+	require.Len(t, msgs, 1, "the snapshot alone first")
+	require.Equal(t, raftapi.ApplyMsg{SnapshotValid: true, Snapshot: []byte("service state through 20"), SnapshotTerm: 1, SnapshotIndex: 20}, msgs[0])
+	require.Equal(t, 20, f.lastApplied)
+	msgs = f.nextApply()
+	require.Len(t, msgs, 5)
+	require.Equal(t, 21, msgs[0].CommandIndex)
+	require.Equal(t, 25, f.lastApplied)
+	require.Nil(t, f.nextApply())
+	// Reference: section 7
+}
+
+// A snapshot that covers no more than the follower's commitIndex is stale:
+// nothing changes, not even the log after it, and the reply still says the
+// follower matches through it.
+func TestInstallSnapshotStale(t *testing.T) {
+	cn := committed(t, 20)
+	f := cn.nodes[1]
+	f.Ready()
+	before := slices.Clone(f.log.entries)
+	for _, idx := range []int{10, 20} {
+		require.NoError(t, f.Step(Message{Kind: MsgSnap, From: 0, To: 1, Term: 1,
+			LastIncludedIndex: idx, LastIncludedTerm: 1, Data: []byte("old")}))
+		rd := f.Ready()
+		require.False(t, rd.MustPersist)
+		require.Len(t, rd.Messages, 1)
+		require.Equal(t, idx, rd.Messages[0].MatchIndex)
+		require.Equal(t, 0, f.log.base)
+		require.Equal(t, before, f.log.entries)
+		require.Equal(t, 20, f.commitIndex)
+		require.False(t, f.hasApply())
+	}
+	// Reference: section 7 ("discard ... a snapshot older than")
+}
+
+// A newer snapshot keeps the entries after its last one if the log holds
+// that entry with the same term (§7), and otherwise discards the log.
+// commitIndex and lastApplied never move backwards (M19).
+func TestInstallSnapshotSuffix(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		terms           []int // the follower's log
+		commit          int
+		index, term     int // the snapshot
+		wantLast        int
+		wantKeptCommand any // command at wantLast, if kept
+	}{
+		{name: "matching entry: keep what follows", terms: []int{1, 1, 1, 2, 2, 2, 2}, commit: 2, index: 5, term: 2, wantLast: 7, wantKeptCommand: 7},
+		{name: "term differs: discard the log", terms: []int{1, 1, 1, 2, 2, 2, 2}, commit: 2, index: 5, term: 3, wantLast: 5},
+		{name: "beyond the log: discard it", terms: []int{1, 1, 1}, commit: 2, index: 9, term: 2, wantLast: 9},
+		{name: "at the last entry", terms: []int{1, 1, 1}, commit: 1, index: 3, term: 1, wantLast: 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newCoreNet(t, 3).nodes[1]
+			f.currentTerm = 3
+			for i, tm := range tc.terms {
+				f.log.append(Entry{Term: tm, Command: i + 1})
+			}
+			f.commitIndex = tc.commit
+			require.Len(t, f.nextApply(), tc.commit)
+			require.NoError(t, f.Step(Message{Kind: MsgSnap, From: 0, To: 1, Term: 3,
+				LastIncludedIndex: tc.index, LastIncludedTerm: tc.term, Data: []byte("snap")}))
+			rd := f.Ready()
+			require.True(t, rd.MustPersist, "the snapshot is saved before the reply")
+			require.Equal(t, tc.index, rd.Messages[0].MatchIndex)
+			require.Equal(t, tc.index, f.log.base)
+			require.Equal(t, tc.term, f.log.baseTerm)
+			require.Equal(t, tc.wantLast, f.log.lastIndex())
+			if tc.wantKeptCommand != nil {
+				require.Equal(t, tc.wantKeptCommand, f.log.at(tc.wantLast).Command)
+			}
+			require.Equal(t, tc.index, f.commitIndex)
+			msgs := f.nextApply()
+			require.Len(t, msgs, 1)
+			require.True(t, msgs[0].SnapshotValid)
+			require.Equal(t, tc.index, msgs[0].SnapshotIndex)
+			require.Equal(t, tc.index, f.lastApplied)
+		})
+	}
+	// Reference: section 7, InstallSnapshot receiver implementation, steps 6-7
+}
+
+// The driver's applier takes a batch from nextApply and sends it without
+// the lock; meanwhile an InstallSnapshot may arrive. A snapshot no newer
+// than the batch is stale; a newer one is handed out after the batch,
+// never inside or before it, and the service's own Snapshot calls for
+// indices of the batch are then harmlessly stale (M19).
+func TestInstallSnapshotWhileApplying(t *testing.T) {
+	cn := committed(t, 20)
+	f := cn.nodes[1]
+	l := cn.nodes[0]
+	for i := 21; i <= 30; i++ {
+		l.Propose(i)
+	}
+	cn.cut[1] = true // f misses 21..30 for now
+	cn.flush()
+	f.Step(Message{Kind: MsgApp, From: 0, To: 1, Term: 1, PrevLogIndex: 20, PrevLogTerm: 1,
+		Entries: []Entry{{Term: 1, Command: 21}, {Term: 1, Command: 22}}, LeaderCommit: 22})
+	f.Ready()
+	batch := f.nextApply() // the applier now sends 21, 22 without the lock
+	require.Len(t, batch, 2)
+
+	// A stale snapshot (through 22, as applied) changes nothing.
+	f.Step(Message{Kind: MsgSnap, From: 0, To: 1, Term: 1, LastIncludedIndex: 22, LastIncludedTerm: 1, Data: []byte("22")})
+	f.Ready()
+	require.False(t, f.hasApply())
+	// A newer one (through 28) waits for the batch to be sent.
+	f.Step(Message{Kind: MsgSnap, From: 0, To: 1, Term: 1, LastIncludedIndex: 28, LastIncludedTerm: 1, Data: []byte("28")})
+	f.Ready()
+	require.True(t, f.hasApply())
+	// The service, still at 21, snapshots: stale now, and harmless.
+	require.NoError(t, f.Snapshot(21, []byte("21")))
+	require.Equal(t, 28, f.log.base)
+	require.Equal(t, []byte("28"), f.snapshot)
+
+	msgs := f.nextApply()
+	require.Len(t, msgs, 1)
+	require.Equal(t, 28, msgs[0].SnapshotIndex)
+	require.Nil(t, f.nextApply(), "nothing after 28 is committed here yet")
+	// Reference: section 7
+}
+
+// A follower whose snapshot is ahead of the leader's prevLogIndex (it got
+// a snapshot, then a delayed AppendEntries) skips the entries the
+// snapshot covers and checks the rest.
+func TestAppendEntriesBelowBase(t *testing.T) {
+	cn := committed(t, 10)
+	f := cn.nodes[1]
+	f.Ready()
+	require.NoError(t, f.Snapshot(8, nil))
+	f.Ready()
+	es := []Entry{{Term: 1, Command: 6}, {Term: 1, Command: 7}, {Term: 1, Command: 8}, {Term: 1, Command: 9}, {Term: 1, Command: 10}, {Term: 1, Command: 11}}
+	require.NoError(t, f.Step(Message{Kind: MsgApp, From: 0, To: 1, Term: 1, PrevLogIndex: 5, PrevLogTerm: 1, Entries: es, LeaderCommit: 11}))
+	rd := f.Ready()
+	require.True(t, rd.Messages[0].Success)
+	require.Equal(t, 11, rd.Messages[0].MatchIndex)
+	require.Equal(t, 11, f.log.lastIndex())
+	require.Equal(t, 11, f.commitIndex)
+	// Entirely below the base: success, nothing changes.
+	require.NoError(t, f.Step(Message{Kind: MsgApp, From: 0, To: 1, Term: 1, PrevLogIndex: 2, PrevLogTerm: 1, Entries: es[:2], LeaderCommit: 4}))
+	rd = f.Ready()
+	require.True(t, rd.Messages[0].Success)
+	require.Equal(t, 11, f.log.lastIndex())
+	require.Equal(t, 11, f.commitIndex)
+	// Reference: section 7
+}
+
+// An InstallSnapshot whose last included term is beyond the sender's
+// term, or whose index and term disagree on being the empty prefix, cannot
+// come from a correct leader: refused as malformed, nothing changes.
+func TestInstallSnapshotMalformed(t *testing.T) {
+	f := newCoreNet(t, 3).nodes[1]
+	for _, m := range []Message{
+		{Kind: MsgSnap, From: 0, To: 1, Term: 2, LastIncludedIndex: 5, LastIncludedTerm: 3},
+		{Kind: MsgSnap, From: 0, To: 1, Term: 2, LastIncludedIndex: 5, LastIncludedTerm: 0},
+		{Kind: MsgSnap, From: 0, To: 1, Term: 2, LastIncludedIndex: 0, LastIncludedTerm: 1},
+	} {
+		require.ErrorContains(t, f.Step(m), "malformed InstallSnapshot", "%v", m)
+		require.Empty(t, f.Ready().Messages)
+		require.Equal(t, 0, f.currentTerm, "%v", m)
+		require.Equal(t, 0, f.log.base, "%v", m)
+		require.Equal(t, 0, f.commitIndex, "%v", m)
+		require.False(t, f.hasApply(), "%v", m)
+	}
+	// A huge index is well-formed: it is the leader's word.
+	require.NoError(t, f.Step(Message{Kind: MsgSnap, From: 0, To: 1, Term: 2, LastIncludedIndex: 1 << 40, LastIncludedTerm: 2}))
+	require.Equal(t, 1<<40, f.log.lastIndex())
+}
+
+// ---- Restart ----
+
+// A node restarted from a snapshot starts with commitIndex and lastApplied
+// at its base: the service loads the snapshot itself, and Raft applies
+// from base+1. It keeps the snapshot it read, so the next save carries it
+// (SnapshotInit3D; raft-bugs.md M20).
+func TestRestartFromSnapshot(t *testing.T) {
+	cn := committed(t, 20)
+	r := cn.nodes[0]
+	require.NoError(t, r.Snapshot(15, []byte("through 15")))
+	state := r.encodeState()
+
+	st, err := decodeState(state, 0, 3)
+	require.NoError(t, err)
+	r2 := newNode(r.cfg, st, []byte("through 15"))
+	require.Equal(t, 15, r2.commitIndex)
+	require.Equal(t, 15, r2.lastApplied)
+	require.Nil(t, r2.nextApply(), "the service has the snapshot already")
+	require.Equal(t, 20, r2.log.lastIndex())
+
+	// The driver: state and snapshot saved together, and the snapshot read
+	// at start is saved again with the next state.
+	p := &memPersister{state: state, snapshot: []byte("through 15")}
+	rf, err := New(make([]raftPeer, 3), 0, p, make(chan raftapiApplyMsg))
+	require.NoError(t, err)
+	defer rf.Kill()
+	var reply RequestVoteReply
+	rf.RequestVote(&RequestVoteArgs{Term: 9, CandidateId: 1, LastLogIndex: 20, LastLogTerm: 1}, &reply)
+	require.True(t, reply.VoteGranted)
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	require.Equal(t, []byte("through 15"), p.snapshot)
+	st, err = decodeState(p.state, 0, 3)
+	require.NoError(t, err)
+	require.Equal(t, 9, st.Term)
+	require.Equal(t, 15, st.Base)
+	// Reference: section 7
+}
+
+// ---- A seeded simulation ----
+
+// simService is the service above one node: it consumes what the node's
+// applier hands it, one message at a time, behind the core, as under the
+// driver, and snapshots after every tenth command.
+type simService struct {
+	last  int   // index of the last command applied
+	log   []int // commands 1..last
+	queue []raftapi.ApplyMsg
+}
+
+type simSnapshot struct {
+	Index int
+	Log   []int
+}
+
+func encodeSim(s simSnapshot) []byte {
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(s); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}
+
+// take checks one ApplyMsg as the harness's applier does, and records it.
+// committed is every command applied anywhere, by index.
+func (s *simService) take(m raftapi.ApplyMsg, committed map[int]int) error {
+	check := func(k, cmd int) error {
+		if c, ok := committed[k]; ok && c != cmd {
+			return fmt.Errorf("StateMachineSafety: index %d holds %d here, %d elsewhere", k, cmd, c)
+		}
+		committed[k] = cmd
+		return nil
+	}
+	switch {
+	case m.SnapshotValid:
+		var snap simSnapshot
+		if err := gob.NewDecoder(bytes.NewReader(m.Snapshot)).Decode(&snap); err != nil {
+			return fmt.Errorf("snapshot %d does not decode: %v", m.SnapshotIndex, err)
+		}
+		if snap.Index != m.SnapshotIndex {
+			return fmt.Errorf("snapshot delivered as index %d decodes to index %d", m.SnapshotIndex, snap.Index)
+		}
+		if snap.Index <= s.last {
+			return fmt.Errorf("snapshot at index %d does not move past the applied state at %d", snap.Index, s.last)
+		}
+		for k, cmd := range snap.Log {
+			if err := check(k+1, cmd); err != nil {
+				return err
+			}
+		}
+		s.last, s.log = snap.Index, slices.Clone(snap.Log)
+	case m.CommandValid:
+		if m.CommandIndex != s.last+1 {
+			return fmt.Errorf("apply out of order %d (want index %d)", m.CommandIndex, s.last+1)
+		}
+		cmd, _ := m.Command.(int)
+		if err := check(m.CommandIndex, cmd); err != nil {
+			return err
+		}
+		s.last++
+		s.log = append(s.log, cmd)
+	}
+	return nil
+}
+
+// snapSim runs three cores and their services with one seeded PRNG. Each
+// step is one event: a tick, the delivery (or loss, or duplication) of
+// one message in flight, a proposal, the applier taking a batch, the
+// service consuming one message, a partition change, or a crash and
+// restart from what the node last saved.
+type snapSim struct {
+	rng       *rand.Rand
+	nodes     []*node
+	saved     []struct{ state, snapshot []byte }
+	svc       []*simService
+	cut       []bool
+	pool      []Message
+	committed map[int]int
+	nextCmd   int
+	installs  int // InstallSnapshot requests that changed a follower
+	prev      []localState
+	trace     []string
+	// applyHook, if set, replaces nextApply: a test plants a bug there.
+	applyHook func(r *node) []raftapi.ApplyMsg
+}
+
+func newSnapSim(seed uint64) *snapSim {
+	s := &snapSim{rng: rand.New(rand.NewPCG(seed, 3)), committed: map[int]int{}, nextCmd: 1}
+	for i := range 3 {
+		s.nodes = append(s.nodes, nil)
+		s.saved = append(s.saved, struct{ state, snapshot []byte }{})
+		s.svc = append(s.svc, nil)
+		s.cut = append(s.cut, false)
+		s.prev = append(s.prev, localState{})
+		s.start(i)
+	}
+	return s
+}
+
+// localState is what a node's local properties compare across steps.
+type localState struct{ commit, applied, base int }
+
+func local(r *node) localState { return localState{r.commitIndex, r.lastApplied, r.log.base} }
+
+// checkLocal checks the local properties of every node after a step:
+// commitIndex, lastApplied and the base never decrease within an
+// incarnation, and base, lastApplied <= commitIndex <= lastIndex. These
+// are what -tags invariants checks too; here they hold in the plain build.
+func (s *snapSim) checkLocal() error {
+	for i, r := range s.nodes {
+		p, now := s.prev[i], local(r)
+		s.prev[i] = now
+		switch {
+		case now.commit < p.commit:
+			return fmt.Errorf("n%d commitIndex went from %d to %d", i, p.commit, now.commit)
+		case now.applied < p.applied:
+			return fmt.Errorf("n%d lastApplied went from %d to %d", i, p.applied, now.applied)
+		case now.base < p.base:
+			return fmt.Errorf("n%d snapshot base went from %d to %d", i, p.base, now.base)
+		case now.base > now.commit || now.applied > now.commit || now.commit > r.log.lastIndex():
+			return fmt.Errorf("n%d base %d, lastApplied %d, commitIndex %d, lastIndex %d", i, now.base, now.applied, now.commit, r.log.lastIndex())
+		}
+	}
+	return nil
+}
+
+func (s *snapSim) cfg(i int) Config {
+	return Config{ID: i, Peers: 3, ElectionTicks: 10, HeartbeatTicks: 3, Rand: s.rng.IntN}
+}
+
+// start makes node i from what it saved, and its service from the saved
+// snapshot.
+func (s *snapSim) start(i int) {
+	st, err := decodeState(s.saved[i].state, i, 3)
+	if err != nil {
+		panic(err)
+	}
+	s.nodes[i] = newNode(s.cfg(i), st, s.saved[i].snapshot)
+	s.prev[i] = local(s.nodes[i]) // volatile state starts afresh
+	s.svc[i] = &simService{}
+	if snap := s.saved[i].snapshot; len(snap) > 0 {
+		var ss simSnapshot
+		if err := gob.NewDecoder(bytes.NewReader(snap)).Decode(&ss); err != nil {
+			panic(err)
+		}
+		s.svc[i].last, s.svc[i].log = ss.Index, ss.Log
+	}
+}
+
+// ready persists and sends node i's output, as the driver does.
+func (s *snapSim) ready(i int) {
+	r := s.nodes[i]
+	rd := r.Ready()
+	if rd.MustPersist {
+		s.saved[i].state, s.saved[i].snapshot = r.encodeState(), r.snapshot
+		r.persisted()
+	}
+	s.pool = append(s.pool, rd.Messages...)
+}
+
+func (s *snapSim) logf(format string, args ...any) {
+	s.trace = append(s.trace, fmt.Sprintf(format, args...))
+	if len(s.trace) > 30 {
+		s.trace = s.trace[1:]
+	}
+}
+
+// step runs one random event, most often a tick or a delivery; reliable:
+// no loss, no partition changes, no crashes.
+func (s *snapSim) step(reliable bool) error {
+	i := s.rng.IntN(3)
+	r := s.nodes[i]
+	switch k := s.rng.IntN(1000); {
+	case k < 250:
+		r.Tick()
+		s.ready(i)
+	case k < 650 && len(s.pool) > 0:
+		j := s.rng.IntN(len(s.pool))
+		m := s.pool[j]
+		if reliable || s.rng.IntN(10) != 0 { // one in ten is duplicated
+			s.pool = slices.Delete(s.pool, j, j+1)
+		}
+		if !reliable && (s.cut[m.From] || s.cut[m.To] || s.rng.IntN(10) == 0) {
+			s.logf("lose %v", &m)
+			return nil
+		}
+		to := s.nodes[m.To]
+		base := to.log.base
+		if err := to.Step(m); err != nil {
+			return err
+		}
+		if m.Kind == MsgSnap && to.log.base > base {
+			s.installs++
+		}
+		s.logf("deliver %v", &m)
+		s.ready(m.To)
+	case k < 750:
+		// A client finds a leader (there may be several, of different
+		// terms).
+		for _, j := range s.rng.Perm(3) {
+			if l := s.nodes[j]; l.role == leader {
+				idx, _, _ := l.Propose(s.nextCmd)
+				s.logf("n%d propose %d at %d", j, s.nextCmd, idx)
+				s.nextCmd++
+				s.ready(j)
+				break
+			}
+		}
+	case k < 850:
+		// The applier takes the next batch once the last one is sent.
+		if len(s.svc[i].queue) == 0 {
+			if s.applyHook != nil {
+				s.svc[i].queue = s.applyHook(r)
+			} else {
+				s.svc[i].queue = r.nextApply()
+			}
+		}
+	case k < 990:
+		// The service takes a few of what the applier handed it.
+		svc := s.svc[i]
+		for range 1 + s.rng.IntN(8) {
+			if len(svc.queue) == 0 {
+				break
+			}
+			m := svc.queue[0]
+			svc.queue = svc.queue[1:]
+			s.logf("n%d service takes %s", i, describeApply(m))
+			if err := svc.take(m, s.committed); err != nil {
+				return fmt.Errorf("n%d service: %v", i, err)
+			}
+			if m.CommandValid && m.CommandIndex%10 == 0 {
+				data := encodeSim(simSnapshot{Index: svc.last, Log: svc.log})
+				if err := r.Snapshot(svc.last, data); err != nil {
+					return err
+				}
+				s.ready(i)
+			}
+		}
+	case k < 996 && !reliable:
+		// One server at most is cut off, so that the others progress
+		// and compact past it.
+		clear(s.cut)
+		s.cut[i] = s.rng.IntN(2) == 0
+		s.logf("partition: n%d cut off %v", i, s.cut[i])
+	case k < 1000 && !reliable:
+		s.logf("n%d crashes and restarts", i)
+		s.start(i)
+	}
+	return nil
+}
+
+func describeApply(m raftapi.ApplyMsg) string {
+	if m.SnapshotValid {
+		return fmt.Sprintf("snapshot %d/%d", m.SnapshotIndex, m.SnapshotTerm)
+	}
+	return fmt.Sprintf("command %v at %d", m.Command, m.CommandIndex)
+}
+
+// run runs steps random events, then heals everything and runs until
+// every service has applied a command proposed after healing. It returns
+// the first failure, with the last events.
+func (s *snapSim) run(steps int) error {
+	fail := func(step int, err error) error {
+		return fmt.Errorf("step %d: %v\nlast events:\n\t%s", step, err, strings.Join(s.trace, "\n\t"))
+	}
+	for step := range steps {
+		if err := s.step(false); err != nil {
+			return fail(step, err)
+		}
+		if err := s.checkLocal(); err != nil {
+			return fail(step, err)
+		}
+	}
+	clear(s.cut)
+	final := -1
+	for step := range 20 * steps {
+		if err := s.step(true); err != nil {
+			return fail(steps+step, err)
+		}
+		if err := s.checkLocal(); err != nil {
+			return fail(steps+step, err)
+		}
+		if final < 0 {
+			for _, r := range s.nodes {
+				if r.role == leader {
+					final, _, _ = r.Propose(-1)
+					s.ready(r.id)
+					break
+				}
+			}
+			continue
+		}
+		done := true
+		for _, svc := range s.svc {
+			done = done && svc.last >= final
+		}
+		if done {
+			return nil
+		}
+	}
+	return fail(21*steps, fmt.Errorf("after healing, the services did not all reach index %d: %d %d %d",
+		final, s.svc[0].last, s.svc[1].last, s.svc[2].last))
+}
+
+// TestSnapshotSimulation runs the simulation over many seeds: services
+// that lag their cores, snapshots from the service and from the leader,
+// lost, duplicated and reordered messages, partitions and crashes. Every
+// apply must come in order, every snapshot must move the service forward
+// (M19), the restarted service and node must agree (M20), and after
+// healing every service catches up. Replay one seed with
+// go test -run 'TestSnapshotSimulation/seed=N$' ./raft/
+func TestSnapshotSimulation(t *testing.T) {
+	seeds, steps := 300, 3000
+	if testing.Short() {
+		seeds = 30
+	}
+	installs := 0
+	for seed := range uint64(seeds) {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			s := newSnapSim(seed)
+			if err := s.run(steps); err != nil {
+				t.Fatal(err)
+			}
+			installs += s.installs
+		})
+	}
+	require.Greater(t, installs, seeds, "the simulation must exercise InstallSnapshot")
+	// Reference: section 7
+}
+
+// The simulation's checks catch a node that hands its service an older
+// snapshot after newer entries (M19): planted in the applier.
+func TestSnapshotSimulationCatchesOlderSnapshot(t *testing.T) {
+	caught := 0
+	for seed := range uint64(20) {
+		s := newSnapSim(seed)
+		var old []raftapi.ApplyMsg
+		s.applyHook = func(r *node) []raftapi.ApplyMsg {
+			msgs := r.nextApply()
+			if len(msgs) > 0 && old == nil && r.log.base > 0 && r.lastApplied > r.log.base {
+				// Replay the node's own snapshot, older than what it applied.
+				old = []raftapi.ApplyMsg{{SnapshotValid: true, Snapshot: r.snapshot, SnapshotIndex: r.log.base, SnapshotTerm: r.log.baseTerm}}
+				return append(msgs, old...)
+			}
+			return msgs
+		}
+		if err := s.run(3000); err != nil {
+			require.Contains(t, err.Error(), "does not move past the applied state")
+			caught++
+		}
+	}
+	require.Greater(t, caught, 10, "the planted older snapshot must be caught")
+}
+
+func TestSimServiceChecks(t *testing.T) {
+	committed := map[int]int{}
+	s := &simService{}
+	cmd := func(i int) raftapi.ApplyMsg {
+		return raftapi.ApplyMsg{CommandValid: true, Command: 100 + i, CommandIndex: i}
+	}
+	snap := func(claim, index int) raftapi.ApplyMsg {
+		log := make([]int, index)
+		for k := range log {
+			log[k] = 101 + k
+		}
+		return raftapi.ApplyMsg{SnapshotValid: true, SnapshotIndex: claim, Snapshot: encodeSim(simSnapshot{index, log})}
+	}
+	require.NoError(t, s.take(cmd(1), committed))
+	require.ErrorContains(t, s.take(cmd(3), committed), "apply out of order 3 (want index 2)")
+	require.NoError(t, s.take(snap(5, 5), committed))
+	require.ErrorContains(t, s.take(cmd(2), committed), "apply out of order 2 (want index 6)")
+	require.ErrorContains(t, s.take(snap(4, 4), committed), "does not move past the applied state at 5")
+	require.ErrorContains(t, s.take(snap(8, 7), committed), "delivered as index 8 decodes to index 7")
+	other := &simService{}
+	require.ErrorContains(t, other.take(raftapi.ApplyMsg{CommandValid: true, Command: 7, CommandIndex: 1}, committed), "StateMachineSafety")
+}
