@@ -727,7 +727,7 @@ func (s *snapSim) run(steps int) error {
 // go test -run 'TestSnapshotSimulation/seed=N$' ./raft/
 func TestSnapshotSimulation(t *testing.T) {
 	seeds, steps := 300, 3000
-	if testing.Short() {
+	if testing.Short() || raceOn {
 		seeds = 30
 	}
 	installs := 0

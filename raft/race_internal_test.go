@@ -1,0 +1,7 @@
+//go:build race
+
+package raft
+
+// raceOn: the race detector makes the seeded simulation (no goroutines,
+// nothing for it to find) ten times slower, so it runs fewer seeds.
+const raceOn = true
