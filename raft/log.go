@@ -55,6 +55,18 @@ func (l *raftLog) from(i int) []Entry {
 	return append([]Entry(nil), l.entries[i-l.base-1:]...)
 }
 
+// afterBase takes the entries of an AppendEntries that follow index prev
+// (of term prevTerm) and drops those at or below the base, which the
+// snapshot covers. It returns the index and term the rest follow, and the
+// rest: the request unchanged if prev >= base.
+func (l *raftLog) afterBase(prev, prevTerm int, es []Entry) (int, int, []Entry) {
+	if prev >= l.base {
+		return prev, prevTerm, es
+	}
+	skip := min(l.base-prev, len(es))
+	return l.base, l.baseTerm, es[skip:]
+}
+
 // append adds entries after the last one.
 func (l *raftLog) append(es ...Entry) {
 	if len(es) == 0 {
@@ -108,8 +120,8 @@ func (l *raftLog) compact(i int) {
 	l.base, l.baseTerm = i, t
 }
 
-// restoreBase makes the log start from a snapshot through index i with
-// term t. Entries after i are kept if the log holds an entry at i with term
+// restoreBase makes the log start from a snapshot through index i
+// (base < i) with term t. Entries after i are kept if the log holds an entry at i with term
 // t (§7: "If existing log entry has same index and term as snapshot's last
 // included entry, retain log entries following it"); otherwise the whole
 // log is discarded.

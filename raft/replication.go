@@ -91,13 +91,9 @@ func (r *node) handleAppendEntries(m *Message) {
 	}
 	r.electionElapsed = 0
 
-	prev, prevTerm, entries := m.PrevLogIndex, m.PrevLogTerm, m.Entries
-	if prev < r.log.base {
-		// Entries through base are committed and in the snapshot; the
-		// leader holds the same ones (Leader Completeness). Skip them.
-		skip := min(r.log.base-prev, len(entries))
-		prev, prevTerm, entries = r.log.base, r.log.baseTerm, entries[skip:]
-	}
+	// Entries through the base are committed and in the snapshot; the
+	// leader holds the same ones (Leader Completeness). Skip them.
+	prev, prevTerm, entries := r.log.afterBase(m.PrevLogIndex, m.PrevLogTerm, m.Entries)
 	// 2. Reply false if log doesn't contain an entry at prevLogIndex whose
 	// term matches prevLogTerm (§5.3), with the fast-backup hint: the
 	// conflicting term and the first index this log holds for it, or, if
