@@ -35,7 +35,7 @@ func (c *Cluster) applier(i int, rf raftapi.Raft, applyCh chan raftapi.ApplyMsg,
 				continue // a dead incarnation's applies no longer count
 			default:
 			}
-			if msg := c.apply(i, rf, m); msg != "" {
+			if msg := c.apply(i, rf, m, stop); msg != "" {
 				c.fail(msg)
 			}
 		case <-stop:
@@ -51,20 +51,20 @@ func (c *Cluster) applier(i int, rf raftapi.Raft, applyCh chan raftapi.ApplyMsg,
 	}
 }
 
-// apply checks one ApplyMsg of server i and records it. It returns the
-// lab-style apply error, or "".
-func (c *Cluster) apply(i int, rf raftapi.Raft, m raftapi.ApplyMsg) string {
+// apply checks one ApplyMsg of incarnation stop of server i and records
+// it. It returns the lab-style apply error, or "".
+func (c *Cluster) apply(i int, rf raftapi.Raft, m raftapi.ApplyMsg, stop chan struct{}) string {
 	switch {
 	case m.SnapshotValid:
-		if msg := c.ingestSnapshot(i, m.Snapshot, m.SnapshotIndex); msg != "" {
-			return msg
+		msg, live := c.ingest(i, stop, m.Snapshot, m.SnapshotIndex)
+		if msg == "" && live {
+			c.obs.applySnapshot(i, m.SnapshotIndex, m.SnapshotTerm)
 		}
-		c.obs.applySnapshot(i, m.SnapshotIndex, m.SnapshotTerm)
-		return ""
+		return msg
 	case !m.CommandValid:
 		return "" // neither: the lab ignores such messages
 	}
-	if msg := c.checkApply(i, m.CommandIndex, m.Command); msg != "" {
+	if msg, live := c.checkApply(i, stop, m.CommandIndex, m.Command); msg != "" || !live {
 		return msg
 	}
 	c.obs.applyCommand(i, m.CommandIndex, m.Command)
@@ -74,24 +74,30 @@ func (c *Cluster) apply(i int, rf raftapi.Raft, m raftapi.ApplyMsg) string {
 	return ""
 }
 
-// checkApply records that server i applied cmd at index, after checking
-// that it comes right after the server's last applied index, and that no
-// server applied a different command at that index.
-func (c *Cluster) checkApply(i, index int, cmd any) string {
+// checkApply records that incarnation stop of server i applied cmd at
+// index, after checking that it comes right after the server's last
+// applied index, and that no server applied a different command at that
+// index. live is false if the incarnation has crashed: its applier may
+// have taken the message just before, and what it applied must not touch
+// the record of the next incarnation.
+func (c *Cluster) checkApply(i int, stop chan struct{}, index int, cmd any) (msg string, live bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.stops[i] != stop {
+		return "", false
+	}
 	if index != c.lastApplied[i]+1 {
-		return fmt.Sprintf("apply error: server %v apply out of order %v (want index %v)", i, index, c.lastApplied[i]+1)
+		return fmt.Sprintf("apply error: server %v apply out of order %v (want index %v)", i, index, c.lastApplied[i]+1), true
 	}
 	for j, log := range c.logs {
 		if old, ok := log[index]; ok && !sameCommand(old, cmd) {
-			return fmt.Sprintf("apply error: commit index=%v server=%v %v != server=%v %v", index, i, cmd, j, old)
+			return fmt.Sprintf("apply error: commit index=%v server=%v %v != server=%v %v", index, i, cmd, j, old), true
 		}
 	}
 	c.logs[i][index] = cmd
 	c.lastApplied[i] = index
 	c.maxIndex = max(c.maxIndex, index)
-	return ""
+	return "", true
 }
 
 // encodeSnapshot is the service's snapshot of server i through index.
@@ -109,31 +115,44 @@ func (c *Cluster) encodeSnapshot(i, index int) []byte {
 	return b
 }
 
-// ingestSnapshot replaces server i's applied state with the snapshot's.
-// claimed is the index the snapshot is said to cover (-1: whatever it
-// holds, at restart). The commands it holds are checked against every
-// other server's like applied ones.
+// ingestSnapshot replaces server i's applied state with the snapshot it
+// restarts from (claimed -1: whatever index it holds), before its new
+// incarnation starts.
 func (c *Cluster) ingestSnapshot(i int, snap []byte, claimed int) string {
+	msg, _ := c.ingest(i, nil, snap, claimed)
+	return msg
+}
+
+// ingest replaces the applied state of incarnation stop of server i (nil:
+// none yet, at restart) with the snapshot's. claimed is the index the
+// ApplyMsg says the snapshot covers, which it must hold. The snapshot must
+// not be older than what the server applied (raft-bugs.md M19), and the
+// commands it holds are checked against every other server's like applied
+// ones. live is false if the incarnation has crashed (see checkApply).
+func (c *Cluster) ingest(i int, stop chan struct{}, snap []byte, claimed int) (msg string, live bool) {
 	var s snapshotState
 	if err := decode(snap, &s); err != nil {
-		return fmt.Sprintf("server %v: snapshot does not decode: %v", i, err)
+		return fmt.Sprintf("server %v: snapshot does not decode: %v", i, err), true
 	}
 	if len(s.Log) != s.Index {
-		return fmt.Sprintf("server %v: snapshot for index %v holds %v commands", i, s.Index, len(s.Log))
+		return fmt.Sprintf("server %v: snapshot for index %v holds %v commands", i, s.Index, len(s.Log)), true
 	}
 	if claimed >= 0 && s.Index != claimed {
-		return fmt.Sprintf("server %v: snapshot delivered as index %v decodes to index %v", i, claimed, s.Index)
+		return fmt.Sprintf("server %v: snapshot delivered as index %v decodes to index %v", i, claimed, s.Index), true
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.stops[i] != stop {
+		return "", false
+	}
 	if s.Index < c.lastApplied[i] {
-		return fmt.Sprintf("server %v: snapshot at index %v moves the applied state back from %v", i, s.Index, c.lastApplied[i])
+		return fmt.Sprintf("server %v: snapshot at index %v moves the applied state back from %v", i, s.Index, c.lastApplied[i]), true
 	}
 	for k, cmd := range s.Log {
 		index := k + 1
 		for j, log := range c.logs {
 			if old, ok := log[index]; ok && !sameCommand(old, cmd) {
-				return fmt.Sprintf("apply error: snapshot commit index=%v server=%v %v != server=%v %v", index, i, cmd, j, old)
+				return fmt.Sprintf("apply error: snapshot commit index=%v server=%v %v != server=%v %v", index, i, cmd, j, old), true
 			}
 		}
 	}
@@ -144,5 +163,5 @@ func (c *Cluster) ingestSnapshot(i int, snap []byte, claimed int) string {
 	c.logs[i] = log
 	c.lastApplied[i] = s.Index
 	c.maxIndex = max(c.maxIndex, s.Index)
-	return ""
+	return "", true
 }

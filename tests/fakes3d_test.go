@@ -269,3 +269,45 @@ func TestSnapshotRoundsPassSoundFake(t *testing.T) {
 		t.Errorf("sound fake: recorded %q, want nothing", got)
 	}
 }
+
+// An applier takes an ApplyMsg, sees its incarnation still live, and is
+// descheduled; the test crashes and restarts the server; the applier goes
+// on. What it applies must not land in the new incarnation's record (a
+// false "apply out of order" would follow). Played here by handing the
+// old incarnation's ApplyMsg to apply after the restart.
+func TestApplyOfCrashedIncarnationIsDropped(t *testing.T) {
+	rec := withSnapCluster(t, newSnapWorld(), func(c *Cluster) {
+		commit(c, 12)
+		c.Wait(12, 3, -1)
+		c.mu.Lock()
+		old := c.stops[1]
+		c.mu.Unlock()
+		rf := c.Raft(1)
+		c.Restart(1)
+		c.Connect(1)
+		for _, m := range []raftapi.ApplyMsg{
+			{CommandValid: true, Command: 13, CommandIndex: 13},
+			{SnapshotValid: true, Snapshot: encodeOrPanic(snapshotState{Index: 1, Log: []any{1000}}), SnapshotIndex: 1, SnapshotTerm: 1},
+		} {
+			if msg := c.apply(1, rf, m, old); msg != "" {
+				t.Errorf("apply(%v) of a crashed incarnation = %q, want it dropped", m, msg)
+			}
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.lastApplied[1] != 0 || len(c.logs[1]) != 0 {
+			t.Errorf("the new incarnation's record changed: lastApplied %d, %d entries", c.lastApplied[1], len(c.logs[1]))
+		}
+	})
+	if got := rec.text(); got != "" {
+		t.Errorf("recorded %q, want nothing", got)
+	}
+}
+
+func encodeOrPanic(s snapshotState) []byte {
+	b, err := encode(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
