@@ -56,7 +56,7 @@ func (t *State) overflow() bool {
 	return true
 }
 
-// Restart: server i restarts from stable storage, keeping currentTerm,
+// Restart: server i crashes and restarts from stable storage, keeping currentTerm,
 // votedFor and log and losing everything else.
 // raft.tla: Restart; Figure 2 (persistent state).
 func (p *Spec) Restart(s, t *State, i int) bool {
@@ -88,10 +88,18 @@ func (p *Spec) Timeout(s, t *State, i int) bool {
 	nv := &t.Servers[i]
 	nv.State = Candidate
 	nv.CurrentTerm++
-	// raft.tla votes by messaging itself, which is weaker than voting
-	// atomically here; the spec keeps that.
-	nv.VotedFor = Nil
-	nv.VotesResponded, nv.VotesGranted = 0, 0
+	if p.cfg.SelfVoteMessage {
+		// raft.tla: the candidate's vote for itself is a RequestVote to
+		// itself, which may be handled late, or after a vote for another.
+		nv.VotedFor = Nil
+		nv.VotesResponded, nv.VotesGranted = 0, 0
+		return true
+	}
+	// Deviation from raft.tla, as the reference core's campaign: vote for
+	// oneself in the same step (Figure 2: "increment currentTerm, vote for
+	// self"). RequestVote(i, i) is then disabled, i having responded.
+	nv.VotedFor = uint8(i)
+	nv.VotesResponded, nv.VotesGranted = 1<<i, 1<<i
 	return true
 }
 
@@ -104,16 +112,30 @@ func (p *Spec) RequestVote(s, t *State, i, j int) bool {
 	}
 	m := Msg{Type: RequestVoteRequest, Term: sv.CurrentTerm, Src: uint8(i), Dst: uint8(j),
 		LastLogTerm: sv.LastTerm(), LastLogIndex: sv.LogLen}
-	return p.sendNew(s, t, &m)
+	return p.request(s, t, &m)
 }
 
-func (p *Spec) sendNew(s, t *State, m *Msg) bool {
+// request sends a new request m, within the bounds: MaxCopies of the
+// message, and MaxInFlight messages between its two ends.
+func (p *Spec) request(s, t *State, m *Msg) bool {
 	k := m.Pack()
-	if !p.canSend(s, k) {
+	if !p.canSend(s, k) || p.cfg.MaxInFlight > 0 && s.between(m.Src, m.Dst) >= p.cfg.MaxInFlight {
 		return false
 	}
 	*t = *s
 	return t.send(k) || t.overflow()
+}
+
+// between counts the messages in the bag between i and j, either way,
+// copies included.
+func (s *State) between(i, j uint8) int {
+	c := 0
+	for _, m := range s.Msgs[:s.NMsgs] {
+		if src, dst := m.Src(), m.Dst(); src == i && dst == j || src == j && dst == i {
+			c += m.Count()
+		}
+	}
+	return c
 }
 
 // AppendEntries: leader i sends j an AppendEntries request with at most one
@@ -138,7 +160,7 @@ func (p *Spec) AppendEntries(s, t *State, i, j int) bool {
 		m.Entry = sv.Log[next-1]
 	}
 	m.CommitIndex = min(sv.CommitIndex, last)
-	return p.sendNew(s, t, &m)
+	return p.request(s, t, &m)
 }
 
 // BecomeLeader: candidate i, holding votes from a quorum, becomes leader.
@@ -154,6 +176,9 @@ func (p *Spec) BecomeLeader(s, t *State, i int) bool {
 	for j := 0; j < p.n; j++ {
 		nv.NextIndex[j] = nv.LogLen + 1
 		nv.MatchIndex[j] = 0
+	}
+	if !p.cfg.NoHistory {
+		t.LeadersIn[nv.CurrentTerm] |= 1 << i // raft.tla: elections
 	}
 	return true
 }
@@ -214,6 +239,9 @@ func (p *Spec) AdvanceCommitIndex(s, t *State, i int) bool {
 func (p *Spec) setCommit(t *State, i int, c uint8) {
 	sv := &t.Servers[i]
 	sv.CommitIndex = c
+	if p.cfg.NoHistory {
+		return
+	}
 	for k := t.NCommitted; k < c; k++ {
 		t.Committed[k] = CommittedEntry{Entry: sv.Log[k], InTerm: sv.CurrentTerm}
 		t.NCommitted = k + 1

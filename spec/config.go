@@ -74,6 +74,14 @@ type Config struct {
 	MaxTerm   int // Timeout is disabled at this term (terms start at 1, as in raft.tla)
 	MaxLog    int // ClientRequest is disabled at this log length (0..MaxLog)
 	MaxCopies int // a send is disabled when the bag holds this many copies of the message (default 1)
+	// MaxInFlight bounds the link between two servers: a server sends a
+	// new request (RequestVote, AppendEntries) to another only while
+	// fewer than MaxInFlight messages are in the network between the two,
+	// either way. A response replaces its request, and is never held back
+	// by it. 0 means the default, 2 (so two messages between a pair may be
+	// reordered, or cross); a negative value means no bound, as in
+	// raft.tla.
+	MaxInFlight int
 
 	Restart   bool // enable Restart(i)
 	Duplicate bool // enable DuplicateMessage(m)
@@ -82,25 +90,47 @@ type Config struct {
 	// FastBackup makes rejections carry ConflictTerm/ConflictIndex and the
 	// leader use them, as the reference implementation does.
 	FastBackup bool
+	// SelfVoteMessage makes a candidate vote for itself as raft.tla does:
+	// by a RequestVote request to itself, handled like any other. The
+	// default votes atomically in Timeout, as the reference core's
+	// campaign does; it is three steps shorter per election and makes
+	// the state space smaller (see docs/spec.md).
+	SelfVoteMessage bool
 	// Symmetry identifies states that differ only by a renaming of the
-	// servers (fingerprints of the least encoding over permutations).
+	// servers: the fingerprint is that of a canonical representative.
 	Symmetry bool
-	// NoHistoryInFingerprint leaves the history of committed entries out
-	// of the fingerprint. States are then merged as TLC would merge them
-	// without history variables; LeaderCompleteness is checked against the
-	// history of the first path that reached a state, so it may miss
-	// violations. Default: history is in the fingerprint.
-	NoHistoryInFingerprint bool
+	// NoHistory drops the history variables (the servers that led each
+	// term, the entries known committed and the term they were committed
+	// in). States are then told apart by the protocol's variables alone,
+	// as TLC would without raft.tla's history variables. ElectionSafety is
+	// then checked among the current leaders only, and LeaderCompleteness
+	// against the committed prefixes of servers in lower terms; both may
+	// miss violations that the history shows.
+	NoHistory bool
+
+	// Figure3Only checks only the properties of package invariants, not
+	// the spec's own (CommittedPrefix, ElectableCompleteness), which
+	// catch some bugs in fewer steps.
+	Figure3Only bool
+	// FingerprintDeadVars keeps dead variables in the fingerprint (see
+	// encode.go), so that states differing only in them count as
+	// different, as in TLC without a VIEW. For comparison and testing.
+	FingerprintDeadVars bool
 
 	Bug Bug
 
 	_ struct{} // disallow positional literals, for extensibility
 }
 
-// Validate checks c against the fixed capacities and fills defaults.
+// Validate checks c against the fixed capacities and fills defaults:
+// MaxCopies 1, and the option a planted bug needs (Restart for
+// forget-vote, FastBackup for fastbackup-skip).
 func (c *Config) Validate() error {
 	if c.MaxCopies == 0 {
 		c.MaxCopies = 1
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = 2
 	}
 	switch {
 	case c.Servers < 1 || c.Servers > MaxServers:
@@ -113,12 +143,17 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("max log = %d, want 0..%d", c.MaxLog, MaxLog)
 	case c.MaxCopies < 1 || c.MaxCopies > maxField:
 		return fmt.Errorf("max copies = %d, want 1..%d", c.MaxCopies, maxField)
+	case c.MaxInFlight > MaxBag:
+		return fmt.Errorf("max in flight = %d, want at most %d (or negative: no bound)", c.MaxInFlight, MaxBag)
 	case c.Bug < BugNone || c.Bug > BugFastBackupSkip:
 		return fmt.Errorf("unknown bug %d", int(c.Bug))
-	case c.Bug == BugForgetVote && !c.Restart:
-		return fmt.Errorf("bug %s needs Restart on", c.Bug)
-	case c.Bug == BugFastBackupSkip && !c.FastBackup:
-		return fmt.Errorf("bug %s needs FastBackup on", c.Bug)
+	}
+	// A bug that lives in an optional part of the protocol turns it on.
+	switch c.Bug {
+	case BugForgetVote:
+		c.Restart = true
+	case BugFastBackupSkip:
+		c.FastBackup = true
 	}
 	return nil
 }
@@ -129,14 +164,27 @@ func (c Config) String() string {
 	for _, o := range []struct {
 		name string
 		on   bool
-	}{{"restart", c.Restart}, {"duplicate", c.Duplicate}, {"drop", c.Drop}, {"fastbackup", c.FastBackup}, {"symmetry", c.Symmetry}} {
+	}{{"restart", c.Restart}, {"duplicate", c.Duplicate}, {"drop", c.Drop}} {
 		if o.on {
 			on = append(on, o.name)
 		}
 	}
 	if len(on) == 0 {
-		on = append(on, "no faults")
+		on = append(on, "no-faults")
 	}
-	return fmt.Sprintf("servers=%d values=%d maxterm=%d maxlog=%d maxcopies=%d %s bug=%s",
-		c.Servers, c.Values, c.MaxTerm, c.MaxLog, c.MaxCopies, strings.Join(on, ","), c.Bug)
+	for _, o := range []struct {
+		name string
+		on   bool
+	}{{"fastbackup", c.FastBackup}, {"selfvote-msg", c.SelfVoteMessage}, {"symmetry", c.Symmetry}, {"no-history", c.NoHistory},
+		{"figure3-only", c.Figure3Only}, {"fingerprint-dead-vars", c.FingerprintDeadVars}} {
+		if o.on {
+			on = append(on, o.name)
+		}
+	}
+	inflight := fmt.Sprint(c.MaxInFlight)
+	if c.MaxInFlight < 0 {
+		inflight = "unbounded"
+	}
+	return fmt.Sprintf("servers=%d values=%d maxterm=%d maxlog=%d maxcopies=%d maxinflight=%s %s bug=%s",
+		c.Servers, c.Values, c.MaxTerm, c.MaxLog, c.MaxCopies, inflight, strings.Join(on, ","), c.Bug)
 }

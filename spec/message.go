@@ -118,9 +118,9 @@ func (p Packed) Unpack() Msg {
 	return m
 }
 
-// String describes m in one transcript line, servers named s1..sn.
+// String describes m in one transcript line, servers named n0..n(n-1).
 func (m Msg) String() string {
-	h := fmt.Sprintf("%s s%d→s%d term %d", m.Type, m.Src+1, m.Dst+1, m.Term)
+	h := fmt.Sprintf("%s n%d→n%d term %d", m.Type, m.Src, m.Dst, m.Term)
 	switch m.Type {
 	case RequestVoteRequest:
 		return fmt.Sprintf("%s lastLog %d/%d", h, m.LastLogIndex, m.LastLogTerm)

@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 
@@ -18,15 +17,15 @@ type Action struct {
 	Msg  Packed
 }
 
-// String is the step as in raft.tla, servers named s1..sn.
+// String is the step as in raft.tla, servers named n0..n(n-1).
 func (a Action) String() string {
 	switch a.Kind {
 	case ActTimeout, ActRestart, ActBecomeLeader, ActAdvanceCommitIndex:
-		return fmt.Sprintf("%s(s%d)", a.Kind, a.I+1)
+		return fmt.Sprintf("%s(n%d)", a.Kind, a.I)
 	case ActRequestVote, ActAppendEntries:
-		return fmt.Sprintf("%s(s%d, s%d)", a.Kind, a.I+1, a.J+1)
+		return fmt.Sprintf("%s(n%d, n%d)", a.Kind, a.I, a.J)
 	case ActClientRequest:
-		return fmt.Sprintf("%s(s%d, v%d)", a.Kind, a.I+1, a.V)
+		return fmt.Sprintf("%s(n%d, v%d)", a.Kind, a.I, a.V)
 	}
 	return fmt.Sprintf("%s(%s)", a.Kind, a.Msg.key().Unpack())
 }

@@ -43,7 +43,8 @@ const Nil = 0xff
 type Entry struct{ Term, Value uint8 }
 
 // Server is the per-server state of raft.tla (Figure 2's state, plus the
-// candidate's vote tallies). Servers are numbered 0..n-1 and printed s1..sn.
+// candidate's vote tallies). Servers are numbered 0..n-1 and printed
+// n0..n(n-1), as the reference core and package invariants name nodes.
 type Server struct {
 	CurrentTerm uint8 // latest term the server has seen
 	State       Role
@@ -78,23 +79,34 @@ type CommittedEntry struct {
 }
 
 // State is the global state: every server, the bag of messages in flight,
-// and the history of committed entries.
+// and the history variables.
 type State struct {
 	Servers [MaxServers]Server
 
 	// Msgs is the bag (multiset) of messages, sorted by packed message with
-	// the copy count in the low bits; NMsgs are in use.
+	// the copy count in the low bits; NMsgs are in use. A message whose
+	// count falls to 0 leaves the bag (raft.tla keeps it in the domain of
+	// its function with count 0).
 	NMsgs uint8
 	Msgs  [MaxBag]Packed
 
-	// History (raft.tla's proof keeps similar history variables). It is
-	// part of the fingerprint: see Config.HistoryInFingerprint.
+	// History variables, which the protocol never reads (raft.tla keeps
+	// elections, allLogs and voterLog for its proof). They are part of the
+	// state and of its fingerprint, unless Config.NoHistory, which leaves
+	// them zero.
+	//
+	// LeadersIn[t] is the set (bitmask) of servers that became leader in
+	// term t: ElectionSafety holds "ever", not only among current leaders.
+	LeadersIn [maxField + 1]uint8
+	// Committed[k-1] is the entry at index k, for k ≤ NCommitted: the
+	// entries some server's commitIndex has covered, for
+	// LeaderCompleteness and CommittedPrefix.
 	NCommitted uint8
 	Committed  [MaxLog]CommittedEntry
 }
 
-// Init is raft.tla's Init: every server a follower in term 1 with an empty
-// log, no messages.
+// initState is raft.tla's Init: every server a follower in term 1 with an
+// empty log, no messages.
 func initState(n int) State {
 	var s State
 	for i := 0; i < n; i++ {

@@ -35,8 +35,9 @@ type Options struct {
 type Result[S, A any] struct {
 	Distinct  int64         // distinct states found (after symmetry reduction)
 	Generated int64         // successor states computed, seen or not (TLC's "states generated")
-	Depth     int           // depth of the deepest state found; initial states are at depth 0
+	Depth     int           // depth of the deepest state expanded (of the violating state, if any); initial states are at depth 0
 	Elapsed   time.Duration // wall time of the search
+	Workers   int           // goroutines that expanded states
 	Complete  bool          // every reachable state within the bounds was explored
 	Stopped   string        // why an incomplete search stopped: "violation", "max states", "max depth", "timeout"
 	Violation *Violation[S, A]
@@ -120,6 +121,7 @@ func Run[S, A any](m Model[S, A], opt Options) (*Result[S, A], error) {
 	res.Generated = c.generated.Load()
 	res.Depth = int(c.depth.Load())
 	res.Elapsed = time.Since(start)
+	res.Workers = opt.Workers
 	if why, _ := c.stopWhy.Load().(string); why != "" {
 		res.Stopped = why
 	} else {
@@ -131,6 +133,7 @@ func Run[S, A any](m Model[S, A], opt Options) (*Result[S, A], error) {
 			return nil, err
 		}
 		res.Violation = v
+		res.Depth = len(v.Trace) - 1 // the violating state's depth
 	}
 	return res, nil
 }

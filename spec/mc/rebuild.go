@@ -84,5 +84,17 @@ func (c *checker[S, A]) rebuild(f *found) (*Violation[S, A], error) {
 		}
 		trace = append(trace, st)
 	}
-	return &Violation[S, A]{Err: f.err, Trace: trace}, nil
+	// The search checked the state it kept, which under symmetry reduction
+	// is a renaming of the trace's last state: check the trace's own, so
+	// that the report names what the trace shows.
+	err = f.err
+	end := &trace[len(trace)-1]
+	if f.step {
+		if e := w.CheckStep(&trace[len(trace)-2].State, end.Action, &end.State); e != nil {
+			err = e
+		}
+	} else if e := w.Check(&end.State); e != nil {
+		err = e
+	}
+	return &Violation[S, A]{Err: err, Trace: trace}, nil
 }
