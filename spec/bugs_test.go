@@ -1,0 +1,114 @@
+package spec
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/raftspec/raftspec/invariants"
+	"github.com/raftspec/raftspec/spec/mc"
+)
+
+// Every planted bug is found, breaking the property it is known to break,
+// with a counterexample that is a real path of the spec and is shortest:
+// a search bounded one step short of it finds nothing.
+func TestPlantedBugs(t *testing.T) {
+	for _, tc := range []struct {
+		bug   Bug
+		cfg   Config
+		prop  string
+		steps int  // length of the shortest counterexample
+		heavy bool // about a million states: not under -race or -short
+	}{
+		// §5.4.2, Figure 8: a leader of term 4 commits an entry of term 2
+		// by counting replicas, while a server holding an entry of term 3
+		// could still be elected and overwrite it.
+		{BugFigure8, Config{MaxTerm: 4, MaxLog: 1}, ElectableCompletenessName, 30, true},
+		// Without its own properties the spec needs a fifth term: the
+		// server with the term-3 entry is elected (in the CLI: -figure3only
+		// -maxterm 5, 38 steps, tens of seconds).
+		{BugVoteNoUpToDate, Config{MaxTerm: 3, MaxLog: 1}, invariants.LeaderCompletenessName, 19, false},
+		{BugForgetVote, Config{MaxTerm: 2, MaxLog: 0}, invariants.ElectionSafetyName, 12, false},
+		{BugNoPrevLogCheck, Config{MaxTerm: 4, MaxLog: 2}, invariants.LogMatchingName, 25, true},
+		{BugFastBackupSkip, Config{MaxTerm: 3, MaxLog: 2}, ElectableCompletenessName, 20, false},
+	} {
+		t.Run(tc.bug.String(), func(t *testing.T) {
+			if tc.heavy && (testing.Short() || raceEnabled) {
+				t.Skip("a million states: not under -short or -race")
+			}
+			cfg := tc.cfg
+			cfg.Servers, cfg.Values, cfg.MaxInFlight, cfg.Symmetry, cfg.Bug = 3, 1, 1, true, tc.bug
+			m, err := NewModel(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := run(t, cfg, mc.Options{Workers: 2})
+			v := res.Violation
+			if v == nil {
+				t.Fatalf("bug %s not found (%d states, complete %v)", tc.bug, res.Distinct, res.Complete)
+			}
+			var iv *invariants.Violation
+			if !errors.As(v.Err, &iv) || iv.Property != tc.prop {
+				t.Errorf("bug %s broke %v, want %s", tc.bug, v.Err, tc.prop)
+			}
+			if got := len(v.Trace) - 1; got != tc.steps {
+				t.Errorf("bug %s: counterexample of %d steps, want %d", tc.bug, got, tc.steps)
+			}
+			checkPath(t, m, v)
+			// Shortest: nothing is broken within one step less.
+			short := run(t, cfg, mc.Options{Workers: 2, MaxDepth: len(v.Trace) - 2})
+			if short.Violation != nil {
+				t.Errorf("bug %s: a search to depth %d found a counterexample of %d steps, shorter than BFS's %d",
+					tc.bug, len(v.Trace)-2, len(short.Violation.Trace)-1, len(v.Trace)-1)
+			}
+		})
+	}
+}
+
+// checkPath checks that v's trace starts in the initial state, that each
+// step is an action of the spec, and that its last state (or step) breaks
+// the property reported, named as the trace names the servers.
+func checkPath(t *testing.T, m Model, v *mc.Violation[State, Action]) {
+	t.Helper()
+	w := m.NewWorker()
+	init, _ := m.Init()
+	if v.Trace[0].State != init[0] {
+		t.Fatalf("trace starts in %+v, not in the initial state", v.Trace[0].State)
+	}
+	for k := 1; k < len(v.Trace); k++ {
+		ok := false
+		w.Next(&v.Trace[k-1].State, func(a Action, s *State) {
+			ok = ok || a == v.Trace[k].Action && *s == v.Trace[k].State
+		})
+		if !ok {
+			t.Fatalf("trace step %d (%v) is not a step of the spec", k, v.Trace[k].Action)
+		}
+	}
+	last := len(v.Trace) - 1
+	err := w.Check(&v.Trace[last].State)
+	if err == nil {
+		err = w.CheckStep(&v.Trace[last-1].State, v.Trace[last].Action, &v.Trace[last].State)
+	}
+	if err == nil || err.Error() != v.Err.Error() {
+		t.Errorf("the trace's last state gives %v, the report says %v", err, v.Err)
+	}
+}
+
+// The correct spec has no violation in a configuration where every bug
+// above but two (which need a fourth term) is found.
+func TestCorrectSpec(t *testing.T) {
+	for _, cfg := range []Config{
+		{Servers: 3, Values: 1, MaxTerm: 3, MaxLog: 2, MaxInFlight: 1, Symmetry: true, FastBackup: true},
+		{Servers: 3, Values: 1, MaxTerm: 3, MaxLog: 1, MaxInFlight: 1, Symmetry: true, Restart: true},
+		{Servers: 3, Values: 1, MaxTerm: 2, MaxLog: 1, MaxInFlight: 1, Symmetry: true, NoHistory: true, SelfVoteMessage: true},
+	} {
+		if raceEnabled && cfg.MaxLog == 2 {
+			continue // 800,000 states
+		}
+		res := run(t, cfg, mc.Options{})
+		if res.Violation != nil {
+			t.Errorf("%s: %v", cfg.String(), res.Violation.Err)
+		} else if !res.Complete {
+			t.Errorf("%s: incomplete: %s", cfg.String(), res.Stopped)
+		}
+	}
+}
