@@ -5,8 +5,8 @@ import "sync"
 // fpSet is the set of fingerprints seen so far, each with the fingerprint
 // of the state it was first reached from (its parent), so that a trace can
 // be rebuilt without keeping states. It is sharded by the fingerprint's top
-// bits; each shard is an open-addressing table of two parallel uint64
-// arrays, guarded by its own mutex. With two workers the locks are almost
+// bits; each shard is an open-addressing table of (fingerprint, parent)
+// pairs, so that a probe touches one cache line, guarded by its own mutex. With two workers the locks are almost
 // never contended, and a shard grows alone, so no insert waits for a
 // whole-table rehash.
 type fpSet struct {
@@ -19,12 +19,15 @@ const (
 )
 
 type fpShard struct {
-	mu      sync.Mutex
-	keys    []uint64 // 0 = empty slot; fingerprints are never 0 (see fix)
-	parents []uint64
-	n       int
-	_       [40]byte // keep shards on separate cache lines
+	mu    sync.Mutex
+	slots []fpSlot
+	n     int
+	_     [32]byte // keep shards on separate cache lines
 }
+
+// fpSlot is one entry: key 0 is an empty slot (fingerprints are never 0,
+// see fix).
+type fpSlot struct{ key, parent uint64 }
 
 // fix maps the fingerprint 0, reserved for empty slots, to 1.
 func fix(fp uint64) uint64 {
@@ -44,8 +47,7 @@ func newFPSet(hint int) *fpSet {
 		per = 64
 	}
 	for i := range s.shards {
-		s.shards[i].keys = make([]uint64, per)
-		s.shards[i].parents = make([]uint64, per)
+		s.shards[i].slots = make([]fpSlot, per)
 	}
 	return s
 }
@@ -54,18 +56,18 @@ func newFPSet(hint int) *fpSet {
 func (s *fpSet) insert(fp, parent uint64) bool {
 	sh := &s.shards[fp>>(64-fpShardBits)]
 	sh.mu.Lock()
-	if (sh.n+1)*4 > len(sh.keys)*3 { // load factor 3/4
+	if (sh.n+1)*4 > len(sh.slots)*3 { // load factor 3/4
 		sh.grow()
 	}
-	mask := uint64(len(sh.keys) - 1)
+	slots := sh.slots
+	mask := uint64(len(slots) - 1)
 	for i := fp & mask; ; i = (i + 1) & mask {
-		switch sh.keys[i] {
+		switch slots[i].key {
 		case fp:
 			sh.mu.Unlock()
 			return false
 		case 0:
-			sh.keys[i] = fp
-			sh.parents[i] = parent
+			slots[i] = fpSlot{fp, parent}
 			sh.n++
 			sh.mu.Unlock()
 			return true
@@ -78,11 +80,11 @@ func (s *fpSet) parent(fp uint64) (uint64, bool) {
 	sh := &s.shards[fp>>(64-fpShardBits)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	mask := uint64(len(sh.keys) - 1)
+	mask := uint64(len(sh.slots) - 1)
 	for i := fp & mask; ; i = (i + 1) & mask {
-		switch sh.keys[i] {
+		switch sh.slots[i].key {
 		case fp:
-			return sh.parents[i], true
+			return sh.slots[i].parent, true
 		case 0:
 			return 0, false
 		}
@@ -90,20 +92,18 @@ func (s *fpSet) parent(fp uint64) (uint64, bool) {
 }
 
 func (sh *fpShard) grow() {
-	keys, parents := sh.keys, sh.parents
-	sh.keys = make([]uint64, 2*len(keys))
-	sh.parents = make([]uint64, 2*len(keys))
-	mask := uint64(len(sh.keys) - 1)
-	for j, k := range keys {
-		if k == 0 {
+	old := sh.slots
+	sh.slots = make([]fpSlot, 2*len(old))
+	mask := uint64(len(sh.slots) - 1)
+	for _, e := range old {
+		if e.key == 0 {
 			continue
 		}
-		i := k & mask
-		for sh.keys[i] != 0 {
+		i := e.key & mask
+		for sh.slots[i].key != 0 {
 			i = (i + 1) & mask
 		}
-		sh.keys[i] = k
-		sh.parents[i] = parents[j]
+		sh.slots[i] = e
 	}
 }
 
