@@ -160,15 +160,19 @@ func run(t *testing.T, cfg Config, opt mc.Options) *mc.Result[State, Action] {
 // symmetry over 3 servers).
 func TestReductionsAgainstPlain(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		cfg  Config
+		name  string
+		cfg   Config
+		heavy bool // over 100,000 states in the plain search: not under -race
 	}{
-		{"correct", Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLog: 1, MaxInFlight: 1}},
-		{"correct-restart", Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLog: 1, MaxInFlight: 1, Restart: true}},
-		{"forget-vote", Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLog: 0, MaxInFlight: 1, Bug: BugForgetVote}},
-		{"vote-no-uptodate", Config{Servers: 3, Values: 1, MaxTerm: 3, MaxLog: 1, MaxInFlight: 1, Bug: BugVoteNoUpToDate}},
+		{"correct", Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLog: 1, MaxInFlight: 1}, false},
+		{"correct-restart", Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLog: 1, MaxInFlight: 1, Restart: true}, true},
+		{"forget-vote", Config{Servers: 3, Values: 1, MaxTerm: 2, MaxLog: 0, MaxInFlight: 1, Bug: BugForgetVote}, false},
+		{"vote-no-uptodate", Config{Servers: 3, Values: 1, MaxTerm: 3, MaxLog: 1, MaxInFlight: 1, Bug: BugVoteNoUpToDate}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.heavy && raceEnabled {
+				t.Skip("over 100,000 states: not under -race")
+			}
 			type outcome struct {
 				distinct int64
 				steps    int // trace length, -1 if none
