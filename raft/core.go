@@ -77,8 +77,9 @@ type node struct {
 	msgs  []Message
 	dirty bool // persistent state changed since the last Ready
 
-	durable durable // what was last persisted, for the persist-before-send check
-	encoded durable // what the last encodeState wrote
+	durable durable    // what was last persisted, for the persist-before-send check
+	encoded durable    // what the last encodeState wrote
+	codec   entryCodec // the encoding of the log kept between saves (persist.go)
 	hooks   hookState
 }
 

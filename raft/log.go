@@ -19,6 +19,9 @@ type raftLog struct {
 	// since the invariant hooks last looked; 0 means none. Compaction does
 	// not change entries and does not set it.
 	changedFrom int
+	// unsavedFrom is the same since the last encodeState: the entries it
+	// must encode again (persist.go keeps the others' encoding).
+	unsavedFrom int
 }
 
 // lastIndex is the index of the last entry (base if there is none).
@@ -138,5 +141,8 @@ func (l *raftLog) restoreBase(i, t int) {
 func (l *raftLog) markChanged(i int) {
 	if l.changedFrom == 0 || i < l.changedFrom {
 		l.changedFrom = i
+	}
+	if l.unsavedFrom == 0 || i < l.unsavedFrom {
+		l.unsavedFrom = i
 	}
 }
