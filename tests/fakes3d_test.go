@@ -72,6 +72,13 @@ func (w *snapWorld) make(peers []raftapi.Peer, me int, p raftapi.Persister, appl
 // it takes only snapMu.
 func (w *snapWorld) deliver(i int, m raftapi.ApplyMsg) { w.applyChs[i] <- m }
 
+// sync returns once server i's applier has dealt with everything
+// delivered to it: it hands over an empty ApplyMsg (which the applier
+// ignores) and so waits for the applier to come back for more. Without it
+// a planted message may still be in the applier when the test ends, and
+// be dropped as a dead incarnation's.
+func (w *snapWorld) sync(i int) { w.deliver(i, raftapi.ApplyMsg{}) }
+
 // command is the ApplyMsg of the committed command at index.
 func (w *snapWorld) command(index int) raftapi.ApplyMsg {
 	return raftapi.ApplyMsg{CommandValid: true, Command: w.log[index], CommandIndex: index}
@@ -180,6 +187,7 @@ func TestApplyCheckerCatchesOlderSnapshot(t *testing.T) {
 	w.plant = func(w *snapWorld, index int) {
 		if index == 12 {
 			w.deliver(1, w.snapshot(1, 9)) // through 9, after 10..12
+			w.sync(1)
 		}
 	}
 	rec := withSnapCluster(t, w, func(c *Cluster) { commit(c, 14) })
@@ -194,6 +202,7 @@ func TestApplyCheckerCatchesMisclaimedSnapshot(t *testing.T) {
 			m := w.snapshot(1, 9)
 			m.SnapshotIndex = 12
 			w.deliver(1, m)
+			w.sync(1)
 		}
 	}
 	rec := withSnapCluster(t, w, func(c *Cluster) { commit(c, 14) })
@@ -210,6 +219,7 @@ func TestApplyCheckerCatchesApplyBehindSnapshot(t *testing.T) {
 		if index == 19 {
 			w.deliver(2, w.snapshot(0, 19))
 			w.deliver(2, w.command(10))
+			w.sync(2)
 		}
 	}
 	rec := withSnapCluster(t, w, func(c *Cluster) { commit(c, 20) })
@@ -232,6 +242,7 @@ func TestApplyCheckerCatchesWrongSnapshotContent(t *testing.T) {
 				panic(err)
 			}
 			w.deliver(2, raftapi.ApplyMsg{SnapshotValid: true, Snapshot: data, SnapshotIndex: 12, SnapshotTerm: 1})
+			w.sync(2)
 		}
 	}
 	rec := withSnapCluster(t, w, func(c *Cluster) { commit(c, 14) })
@@ -244,6 +255,7 @@ func TestApplyCheckerCatchesGarbageSnapshot(t *testing.T) {
 	w.plant = func(w *snapWorld, index int) {
 		if index == 3 {
 			w.deliver(1, raftapi.ApplyMsg{SnapshotValid: true, Snapshot: []byte("junk"), SnapshotIndex: 3, SnapshotTerm: 1})
+			w.sync(1)
 		}
 	}
 	rec := withSnapCluster(t, w, func(c *Cluster) { commit(c, 4) })
