@@ -2,9 +2,10 @@ package spec
 
 // The actions of raft.tla, one function each. Every action reads the state
 // s and, when it is enabled, writes the successor to t and returns true; a
-// disabled action leaves t untouched. The bounds of Config disable actions
-// that would leave the bounded space (a term past MaxTerm, a log past
-// MaxLog, more than MaxCopies of a message).
+// disabled action returns false, and t is then to be ignored.
+// The bounds of Config disable actions that would leave the bounded space:
+// a term past MaxTerm, a log past MaxLog, more than MaxCopies of a
+// message, a request on a link already holding MaxInFlight messages.
 
 // Spec is the protocol under one Config.
 type Spec struct {
@@ -56,8 +57,8 @@ func (t *State) overflow() bool {
 	return true
 }
 
-// Restart: server i crashes and restarts from stable storage, keeping currentTerm,
-// votedFor and log and losing everything else.
+// Restart: server i crashes and restarts from stable storage, keeping
+// currentTerm, votedFor and log and losing everything else.
 // raft.tla: Restart; Figure 2 (persistent state).
 func (p *Spec) Restart(s, t *State, i int) bool {
 	if !p.cfg.Restart {

@@ -6,7 +6,10 @@
 //
 // Sizes are fixed arrays so that a State is a value: assignment copies it,
 // and the checker's inner loop does not allocate. The bounds that make the
-// state space finite (MaxTerm, MaxLog, MaxCopies, ...) are in Config.
+// state space finite (MaxTerm, MaxLog, MaxCopies, MaxInFlight) are in
+// Config. docs/spec.md maps each action to raft.tla and to the reference
+// core, lists where the spec departs from raft.tla, and shows how to read
+// a counterexample.
 package spec
 
 // Fixed capacities of a State. Config bounds must fit within them.
