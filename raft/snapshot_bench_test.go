@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -330,6 +331,11 @@ func BenchmarkSnapshotMemory(b *testing.B) {
 		if size >= 2000 {
 			b.Fatalf("PersistBytes reached %d with the followers caught up, want < 2000", size)
 		}
+		kib := make([]string, len(heap))
+		for i, h := range heap {
+			kib[i] = fmt.Sprint(h / 1024)
+		}
+		b.Logf("heap KiB every %d commits: %s", every, strings.Join(kib, " "))
 		b.ReportMetric(float64(size), "persist-B")
 		b.ReportMetric(float64(c.peakBytes), "persist-B-peak")
 		b.ReportMetric(float64(heap[0])/1024, "heap-KiB@10k")
