@@ -71,3 +71,11 @@ func TestMCBadUsage(t *testing.T) {
 		t.Errorf("mc -h: exit %d, want 0 and the flags", code)
 	}
 }
+
+// A planted bug the bounds cannot show gets a note naming bounds that do.
+func TestMCBugHint(t *testing.T) {
+	code, out, _ := runMCArgs("-bug", "figure8", "-maxterm", "2", "-maxlog", "1", "-maxinflight", "1", "-progress", "0")
+	if code != 0 || !strings.Contains(out, "note: bug figure8 was not found") || !strings.Contains(out, "-maxterm 4") {
+		t.Errorf("exit %d, output %q; want 0 and a note with the bounds that find it", code, out)
+	}
+}
