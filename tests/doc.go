@@ -25,6 +25,12 @@
 // spins (busy-waits) never lets virtual time advance: run it with
 // RAFTSPEC_WALLCLOCK=1, which runs the same scenarios on the wall clock.
 //
+// A goroutine that never blocks stops virtual time, so the lab's 120 s
+// limit could never fire; a scenario still running after
+// Options.WallLimit of real time (3 minutes by default) ends the test
+// binary with a message that says so and names the goroutines that were
+// not blocked.
+//
 // At the end of each scenario every server is killed and virtual time runs
 // on for 10 s; a goroutine of the scenario still alive after that is
 // reported as "goroutine leak after Kill".

@@ -2,6 +2,11 @@ package tests
 
 import (
 	"io"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/raftspec/raftspec/raftapi"
 	"os"
 	"os/exec"
 	"strings"
@@ -141,5 +146,46 @@ func TestLeakFailsScenarioNotBinary(t *testing.T) {
 	}
 	if strings.Contains(string(out), "panic:") {
 		t.Errorf("child panicked:\n%s", out)
+	}
+}
+
+// spinForever is a planted busy loop: it never blocks, so virtual time
+// cannot advance.
+func spinForever(stop *atomic.Bool) {
+	for !stop.Load() {
+		runtime.Gosched()
+	}
+}
+
+// TestStalledVirtualTimeIsNamed runs, in a child process, an
+// implementation with a goroutine that never blocks: virtual time stops,
+// and instead of hanging until go test's timeout the scenario must end
+// with a message that says why, naming the spinning function.
+func TestStalledVirtualTimeIsNamed(t *testing.T) {
+	if os.Getenv("RAFTSPEC_STALL_CHILD") == "1" {
+		w := newFakeWorld()
+		var stop atomic.Bool
+		mk := func(peers []raftapi.Peer, me int, p raftapi.Persister, applyCh chan raftapi.ApplyMsg) raftapi.Raft {
+			rf := w.make(peers, me, p, applyCh)
+			go spinForever(&stop)
+			return rf
+		}
+		s := Scenario{Name: "Spinning", Part: "X", Servers: 3, Run: func(c *Cluster) { c.CheckOneLeader() }}
+		RunScenario(t, s, mk, &Options{Summary: io.Discard, WallLimit: time.Second})
+		return
+	}
+	if testing.Short() {
+		t.Skip("runs a child process")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStalledVirtualTimeIsNamed$", "-test.v")
+	cmd.Env = append(os.Environ(), "RAFTSPEC_STALL_CHILD=1", "RAFTSPEC_WALLCLOCK=")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("child passed; want it to fail:\n%s", out)
+	}
+	for _, want := range []string{"SpinningX has run 1s of real time in virtual time", "virtual time stopped advancing", "tests.spinForever"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("child output lacks %q:\n%s", want, out)
+		}
 	}
 }

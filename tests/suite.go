@@ -3,9 +3,11 @@ package tests
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -58,7 +60,22 @@ type Options struct {
 	WallClock bool
 	// Summary receives one line per scenario; nil means os.Stdout.
 	Summary io.Writer
-	_       struct{}
+	// WallLimit bounds a scenario in virtual time by the real clock; 0
+	// means DefaultWallLimit. See RunScenario.
+	WallLimit time.Duration
+	_         struct{}
+}
+
+// DefaultWallLimit is how long a scenario may run in virtual time by the
+// real clock. The reference's longest takes a few seconds, even under the
+// race detector.
+const DefaultWallLimit = 3 * time.Minute
+
+func (o *Options) wallLimit() time.Duration {
+	if o == nil || o.WallLimit <= 0 {
+		return DefaultWallLimit
+	}
+	return o.WallLimit
 }
 
 func (o *Options) wallClock() bool {
@@ -90,6 +107,13 @@ func RunRaft(t *testing.T, mk raftapi.MakeFunc, opts *Options) {
 
 // RunScenario runs one scenario against mk, in virtual time unless the
 // options ask for the wall clock, and prints its summary line.
+//
+// In virtual time the clock advances only when every goroutine of the
+// scenario is blocked. An implementation with a goroutine that never
+// blocks (a busy loop, or a refused RPC retried at once) stops the clock,
+// and the lab's 120 s limit can never fire. So a scenario still running
+// after Options.WallLimit of real time ends the test binary with a panic
+// that says so and lists the busiest goroutines.
 func RunScenario(t *testing.T, s Scenario, mk raftapi.MakeFunc, opts *Options) {
 	body := func(t *testing.T) {
 		c := NewCluster(t, mk, s.Servers, ClusterOptions{Unreliable: s.Unreliable, Snapshot: s.Snapshot})
@@ -100,6 +124,9 @@ func RunScenario(t *testing.T, s Scenario, mk raftapi.MakeFunc, opts *Options) {
 		body(t)
 		return
 	}
+	limit := opts.wallLimit()
+	watchdog := time.AfterFunc(limit, func() { stalled(s.FullName(), limit) })
+	defer watchdog.Stop()
 	defer func() {
 		// synctest panics when goroutines outlive the test function; the
 		// cluster has already named them ("goroutine leak after Kill"), so
@@ -113,6 +140,36 @@ func RunScenario(t *testing.T, s Scenario, mk raftapi.MakeFunc, opts *Options) {
 		}
 	}()
 	synctest.Test(t, body)
+}
+
+// stalled reports a scenario whose virtual clock stopped, and ends the
+// binary: its goroutines cannot be stopped from outside.
+func stalled(name string, limit time.Duration) {
+	counts := map[string]int{}
+	for _, g := range strings.Split(allStacks(), "\n\n") {
+		if m := goroutineHeader.FindStringSubmatch(g); m != nil && bubbleOf(m[2]) != "" {
+			status, _, _ := strings.Cut(m[2], ", synctest bubble")
+			counts[fmt.Sprintf("[%s] %s", status, topFrames(g, 3))]++
+		}
+	}
+	// The culprits are the goroutines that are not blocked: first.
+	lines := slices.Collect(maps.Keys(counts))
+	running := func(k string) bool { return strings.HasPrefix(k, "[runnable") || strings.HasPrefix(k, "[running") }
+	slices.SortFunc(lines, func(a, b string) int {
+		if ra, rb := running(a), running(b); ra != rb {
+			if ra {
+				return -1
+			}
+			return 1
+		}
+		return counts[b] - counts[a]
+	})
+	for i, k := range lines {
+		lines[i] = fmt.Sprintf("%5d × %s", counts[k], k)
+	}
+	fmt.Fprintf(os.Stderr, "goroutines of the stalled scenario (not blocked first):\n%s\n", strings.Join(lines[:min(len(lines), 15)], "\n"))
+	panic(fmt.Sprintf("raftspec: %s has run %v of real time in virtual time: virtual time stopped advancing, so some goroutine never blocks "+
+		"(a busy loop, or a refused RPC retried without a pause); run it with RAFTSPEC_WALLCLOCK=1 to hold it to the lab's 120 s limit", name, limit))
 }
 
 // drainTime is how long the end of a scenario lets time run after killing
