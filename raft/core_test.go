@@ -239,8 +239,18 @@ func TestMalformedMessages(t *testing.T) {
 		require.Equal(t, 0, r.currentTerm)
 		require.Empty(t, r.Ready().Messages)
 	}
+	// Beyond MaxTermOrIndex: refused, since a node that took such a term
+	// would persist a state it cannot read back after a crash.
+	for _, m := range []Message{
+		{Kind: MsgVote, From: 0, To: 1, Term: 1 << 40},
+		{Kind: MsgAppResp, From: 0, To: 1, Term: MaxTermOrIndex + 1, ReqTerm: 1},
+		{Kind: MsgApp, From: 0, To: 1, Term: 1, LeaderCommit: 1 << 50},
+	} {
+		require.ErrorContains(t, r.Step(m), "beyond", "%v", m)
+		require.Equal(t, 0, r.currentTerm)
+	}
 	// Out-of-range but well-formed: a refusal, not a panic.
-	require.NoError(t, r.Step(Message{Kind: MsgApp, From: 0, To: 1, Term: 1, PrevLogIndex: 1 << 40, PrevLogTerm: 3}))
+	require.NoError(t, r.Step(Message{Kind: MsgApp, From: 0, To: 1, Term: 1, PrevLogIndex: MaxTermOrIndex, PrevLogTerm: 3}))
 	out := r.Ready().Messages
 	require.Len(t, out, 1)
 	require.False(t, out[0].Success)
@@ -304,4 +314,16 @@ func TestVoteForNodeZeroSurvivesRestart(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, None, fresh.VotedFor)
 	// Reference: Figure 2 (persistent state: votedFor)
+}
+
+// Whatever term a node accepts, it can read back after a crash: the bound
+// of validate and the bound of decodeState are one (MaxTermOrIndex).
+func TestLargestTermSurvivesRestart(t *testing.T) {
+	r := newCoreNet(t, 3).nodes[1]
+	require.NoError(t, r.Step(Message{Kind: MsgVote, From: 0, To: 1, Term: MaxTermOrIndex}))
+	require.Equal(t, MaxTermOrIndex, r.currentTerm)
+	st, err := decodeState(r.encodeState(), 1, 3)
+	require.NoError(t, err)
+	require.Equal(t, MaxTermOrIndex, st.Term)
+	require.Equal(t, 0, st.VotedFor)
 }

@@ -3,6 +3,7 @@ package raft
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -77,9 +78,16 @@ type Message struct {
 	MatchIndex int
 }
 
+// MaxTermOrIndex is the largest term or log index a node accepts, in a
+// message or in its persisted state (decodeState refuses larger ones). A
+// message with a larger one is malformed: accepting it would persist a
+// state the node could not read back after a crash.
+const MaxTermOrIndex = math.MaxInt32
+
 // validate refuses a malformed message: an unknown kind, a sender or
-// receiver outside the cluster, a negative term or index. Such a message
-// may come from a buggy or hostile peer; it must not crash the node.
+// receiver outside the cluster, a negative term or index, or one beyond
+// MaxTermOrIndex. Such a message may come from a buggy or hostile peer; it
+// must not crash the node, or make it persist what it cannot read back.
 func (m *Message) validate(n, me int) error {
 	var bad []string
 	if m.Kind <= 0 || m.Kind >= maxMsgKind {
@@ -95,6 +103,13 @@ func (m *Message) validate(n, me int) error {
 		m.LeaderCommit < 0 || m.LastIncludedIndex < 0 || m.LastIncludedTerm < 0 || m.MatchIndex < 0 ||
 		m.ConflictIndex < 0 || m.ConflictTerm < NoConflictTerm {
 		bad = append(bad, "negative index or term")
+	}
+	for _, v := range [...]int{m.Term, m.ReqTerm, m.LastLogIndex, m.LastLogTerm, m.PrevLogIndex, m.PrevLogTerm,
+		m.LeaderCommit, m.LastIncludedIndex, m.LastIncludedTerm, m.MatchIndex, m.ConflictIndex, m.ConflictTerm} {
+		if v > MaxTermOrIndex {
+			bad = append(bad, fmt.Sprintf("term or index %d beyond %d", v, MaxTermOrIndex))
+			break
+		}
 	}
 	// A snapshot's last included entry has a term no later than the
 	// leader's, and only index 0 (the empty prefix) has term 0.

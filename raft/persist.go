@@ -116,7 +116,7 @@ func decodeState(data []byte, me, peers int) (persistentState, error) {
 		} else {
 			var u uint64
 			u, err = binary.ReadUvarint(rd)
-			if u > math.MaxInt32 {
+			if u > MaxTermOrIndex {
 				return corrupt("%s %d out of range", name, u)
 			}
 			v = int64(u)

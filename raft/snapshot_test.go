@@ -369,9 +369,14 @@ func TestInstallSnapshotMalformed(t *testing.T) {
 		require.Equal(t, 0, f.commitIndex, "%v", m)
 		require.False(t, f.hasApply(), "%v", m)
 	}
-	// A huge index is well-formed: it is the leader's word.
-	require.NoError(t, f.Step(Message{Kind: MsgSnap, From: 0, To: 1, Term: 2, LastIncludedIndex: 1 << 40, LastIncludedTerm: 2}))
-	require.Equal(t, 1<<40, f.log.lastIndex())
+	// An index beyond MaxTermOrIndex is refused: the node could not read
+	// back a state that held it. The largest one is the leader's word.
+	require.ErrorContains(t, f.Step(Message{Kind: MsgSnap, From: 0, To: 1, Term: 2, LastIncludedIndex: 1 << 40, LastIncludedTerm: 2}), "beyond")
+	require.NoError(t, f.Step(Message{Kind: MsgSnap, From: 0, To: 1, Term: 2, LastIncludedIndex: MaxTermOrIndex, LastIncludedTerm: 2}))
+	require.Equal(t, MaxTermOrIndex, f.log.lastIndex())
+	st, err := decodeState(f.encodeState(), 1, 3)
+	require.NoError(t, err, "what the node accepted, it can read back")
+	require.Equal(t, MaxTermOrIndex, st.Base)
 }
 
 // ---- Restart ----
