@@ -6,8 +6,8 @@ import "fmt"
 // They compare logs only over what both still hold: an index at or below a
 // snapshot base is gone, except the base index itself, which counts as
 // present with BaseTerm. Each is the simple twin of the Observer's
-// incremental check (observer*.go), and the tests hold one against the
-// other.
+// incremental check (observer.go); TestObserverTwinOfPlainProperties holds
+// the Observer against them on random states.
 
 // ElectionSafety: at most one leader per term among views.
 // Figure 3; §5.2. docs/proofs/election-safety.md
@@ -77,7 +77,7 @@ func LeaderAppendOnly(prev, next *View) *Violation {
 // logs are identical in all entries up through that index (compared over
 // what both still hold; an index at a snapshot base counts with BaseTerm).
 //
-// It is checked through its local form (the lemma in logmatch.go): two
+// It is checked through its local form (the lemma of docs/proofs/log-matching.md, in Observer.logChanged): two
 // logs that both hold (i, t) agree on the command at i and, when both
 // still hold i-1, on the term at i-1.
 // Figure 3; §5.3. docs/proofs/log-matching.md

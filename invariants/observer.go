@@ -34,11 +34,11 @@ type Observer struct {
 	seq   int
 
 	nodes     map[int]*nodeHistory
-	leaders   map[int]int      // term → the node that led it
-	winLogs   map[int]*winLog  // term → the leader's log when it won
-	maxLeader int              // highest term with a leader
-	entries   map[[2]int]entry // (index, term) → what the first log to hold it held
-	committed []committedEntry // index → the committed entry (ok false: not known)
+	leaders   map[int]int       // term → the node that led it
+	winLogs   map[int]*winLog   // term → the leader's log when it won
+	maxLeader int               // highest term with a leader
+	entries   map[[2]int]entry  // (index, term) → what the first log to hold it held
+	committed map[int]Committed // index → the committed entry
 	applied   map[int]appliedEntry
 }
 
@@ -66,11 +66,6 @@ type entry struct {
 	node     int
 }
 
-type committedEntry struct {
-	Committed
-	ok bool
-}
-
 type appliedEntry struct {
 	command any
 	node    int
@@ -83,11 +78,12 @@ type winLog struct {
 // NewObserver returns an Observer that has seen nothing.
 func NewObserver() *Observer {
 	return &Observer{
-		nodes:   map[int]*nodeHistory{},
-		leaders: map[int]int{},
-		winLogs: map[int]*winLog{},
-		entries: map[[2]int]entry{},
-		applied: map[int]appliedEntry{},
+		nodes:     map[int]*nodeHistory{},
+		leaders:   map[int]int{},
+		winLogs:   map[int]*winLog{},
+		entries:   map[[2]int]entry{},
+		committed: map[int]Committed{},
+		applied:   map[int]appliedEntry{},
 	}
 }
 
@@ -143,9 +139,12 @@ func (o *Observer) record(h *nodeHistory, desc string) {
 }
 
 // fail keeps v as the violation, with the transcript of its nodes.
-func (o *Observer) fail(v *Violation) {
-	if v == nil || o.viol != nil {
-		return
+func (o *Observer) fail(v *Violation) bool {
+	if v == nil {
+		return false
+	}
+	if o.viol != nil {
+		return true
 	}
 	var lines []traceLine
 	seen := map[int]bool{}
@@ -166,6 +165,7 @@ func (o *Observer) fail(v *Violation) {
 		v.Trace = append(v.Trace, l.desc)
 	}
 	o.viol = v
+	return true
 }
 
 // Observe checks node v.ID after the transition ev. v may alias the
@@ -178,44 +178,64 @@ func (o *Observer) Observe(v *View, ev Event) {
 	}
 	h := o.node(v.ID)
 	o.record(h, ev.Desc)
-	// n counts the properties evaluated: the five bounds of localBounds,
-	// and the five of LocalStep plus LeaderAppendOnly (or the two of the
-	// restart check), then one per entry compared and per send.
-	n := int64(5 + 2)
-	restart := ev.Kind == Start || !h.started
-	commitFrom := h.prev.CommitIndex
-	if restart {
-		o.fail(restarted(h, v))
-		h.started = true
-		commitFrom = v.Base
-	} else {
-		o.fail(LocalStep(&h.prev, v))
-		o.fail(leaderAppendOnly(h, v, ev.LogFrom))
-		n += 4
-	}
-	o.fail(localBounds(v))
-	if ev.LogFrom > 0 {
-		o.fail(logTermsFrom(v, ev.LogFrom))
-		n += o.logChanged(v, ev.LogFrom)
-	}
-	if ev.Kind == Send {
-		o.fail(PersistBeforeSend(v))
-		n++
-	}
-	if v.CommitIndex > commitFrom || restart {
-		n += o.commitAdvanced(v, commitFrom)
-	}
-	if v.Role == Leader {
-		n += o.leads(v.ID, v.Term, v)
-	}
-	o.evals.Add(n)
-
+	o.evals.Add(o.check(h, v, ev))
 	if v.Persisted != nil {
 		h.persist, h.hasPers = *v.Persisted, true
 	}
 	h.prev = *v
 	h.prev.Log, h.prev.Persisted = nil, nil
 	h.prevLast = v.LastIndex()
+}
+
+// check evaluates the properties on one transition, in order, and stops
+// at the first violation: after it, a View may hold anything (a
+// commitIndex of 2^40), and nothing more is worth computing. It returns
+// the number of properties evaluated: the five bounds of localBounds, the
+// five of LocalStep and LeaderAppendOnly (or the two of the restart
+// check), then one per entry compared, per send and per election.
+func (o *Observer) check(h *nodeHistory, v *View, ev Event) int64 {
+	n := int64(5)
+	restart := ev.Kind == Start || !h.started
+	commitFrom := h.prev.CommitIndex
+	if restart {
+		h.started = true
+		commitFrom = v.Base
+		n += 2
+		if o.fail(restarted(h, v)) {
+			return n
+		}
+	} else {
+		n += 6
+		if o.fail(LocalStep(&h.prev, v)) || o.fail(leaderAppendOnly(h, v, ev.LogFrom)) {
+			return n
+		}
+	}
+	if o.fail(localBounds(v)) {
+		return n
+	}
+	if ev.LogFrom > 0 {
+		if o.fail(logTermsFrom(v, ev.LogFrom)) {
+			return n
+		}
+		if n += o.logChanged(v, ev.LogFrom); o.viol != nil {
+			return n
+		}
+	}
+	if ev.Kind == Send {
+		n++
+		if o.fail(PersistBeforeSend(v)) {
+			return n
+		}
+	}
+	if v.CommitIndex > commitFrom || restart {
+		if n += o.commitAdvanced(v, commitFrom); o.viol != nil {
+			return n
+		}
+	}
+	if v.Role == Leader {
+		n += o.leads(v.ID, v.Term, v)
+	}
+	return n
 }
 
 // restarted checks a node that (re)starts: its term and vote must be at
@@ -273,8 +293,8 @@ func (o *Observer) logChanged(v *View, from int) int64 {
 			o.fail(prevTermMismatch(v.ID, old.node, i, e.Term, pt, old.prevTerm))
 			return int64(i - from + 1)
 		}
-		if i <= v.CommitIndex {
-			o.fail(o.checkCommitted(v, i))
+		if i <= v.CommitIndex && o.fail(o.checkCommitted(v, i)) {
+			return int64(i - from + 1)
 		}
 	}
 	return int64(v.LastIndex() - from + 1)
@@ -284,17 +304,16 @@ func (o *Observer) logChanged(v *View, from int) int64 {
 // checks them against what is known committed (StateMachineSafety) and
 // against the logs of leaders of later terms (LeaderCompleteness).
 func (o *Observer) commitAdvanced(v *View, from int) int64 {
-	if v.Base > 0 {
-		o.fail(o.checkCommitted(v, v.Base))
+	if v.Base > 0 && o.fail(o.checkCommitted(v, v.Base)) {
+		return 1
 	}
-	lo := max(from, v.Base) + 1
-	for i := lo; i <= v.CommitIndex; i++ {
-		if v := o.checkCommitted(v, i); v != nil {
-			o.fail(v)
-			break
+	lo, hi := max(from, v.Base)+1, min(v.CommitIndex, v.LastIndex())
+	for i := lo; i <= hi; i++ {
+		if o.fail(o.checkCommitted(v, i)) {
+			return int64(i - lo + 1)
 		}
 	}
-	return int64(max(v.CommitIndex-lo+1, 0))
+	return int64(max(hi-lo+1, 0))
 }
 
 // checkCommitted checks v's entry (or base) at index i, which v holds as
@@ -303,26 +322,23 @@ func (o *Observer) commitAdvanced(v *View, from int) int64 {
 func (o *Observer) checkCommitted(v *View, i int) *Violation {
 	t, _ := v.TermAt(i)
 	e, isEntry := v.EntryAt(i)
-	if i < len(o.committed) && o.committed[i].ok {
-		c := o.committed[i]
+	if c, ok := o.committed[i]; ok {
 		if c.Entry.Term != t || isEntry && c.Entry.Command != nil && !sameCommand(c.Entry.Command, e.Command) {
 			return &Violation{Property: StateMachineSafetyName, Nodes: []int{v.ID}, Term: v.Term, Index: i,
 				Found: "n" + itoa(v.ID) + " committed " + showHeld(v, i),
 				Want:  showEntry(i, c.Entry) + ", committed in term " + itoa(c.InTerm)}
 		}
 		if c.Entry.Command == nil && isEntry {
-			o.committed[i].Entry.Command = e.Command
+			c.Entry.Command = e.Command
+			o.committed[i] = c
 		}
 		return nil
 	}
 	if !isEntry {
 		e = Entry{Term: t} // a base: its command is in the snapshot
 	}
-	for len(o.committed) <= i {
-		o.committed = append(o.committed, committedEntry{})
-	}
 	c := Committed{Index: i, Entry: e, InTerm: v.Term}
-	o.committed[i] = committedEntry{c, true}
+	o.committed[i] = c
 	if v.Term < o.maxLeader {
 		for term, w := range o.winLogs {
 			if term > c.InTerm && i >= w.view.Base {
@@ -357,18 +373,18 @@ func (o *Observer) leads(node, term int, v *View) int64 {
 	w.view.Persisted = nil
 	o.winLogs[term] = w
 	n := int64(1)
-	for i := max(v.Base, 1); i < len(o.committed); i++ {
-		c := o.committed[i]
-		if !c.ok || c.InTerm >= term {
+	var worst *Violation // the lowest index missing, whatever the map's order
+	for i, c := range o.committed {
+		if i < max(v.Base, 1) || c.InTerm >= term {
 			continue
 		}
 		n++
-		if x := holdsCommitted(v, i, c.Entry, c.Entry.Command != nil); x != nil {
+		if x := holdsCommitted(v, i, c.Entry, c.Entry.Command != nil); x != nil && (worst == nil || i < worst.Index) {
 			x.Found += ", but " + showEntry(i, c.Entry) + " was committed in term " + itoa(c.InTerm)
-			o.fail(x)
-			break
+			worst = x
 		}
 	}
+	o.fail(worst)
 	return n
 }
 
@@ -404,8 +420,8 @@ func (o *Observer) ApplyCommand(node, index int, cmd any) {
 		return
 	}
 	o.applied[index] = appliedEntry{cmd, node}
-	if index < len(o.committed) && o.committed[index].ok {
-		if c := o.committed[index].Entry.Command; c != nil && !sameCommand(c, cmd) {
+	if c, ok := o.committed[index]; ok {
+		if c := c.Entry.Command; c != nil && !sameCommand(c, cmd) {
 			o.fail(&Violation{Property: StateMachineSafetyName, Nodes: []int{node}, Index: index,
 				Found: "n" + itoa(node) + " applied command " + showCommand(cmd) + " at " + itoa(index),
 				Want:  "the committed " + showEntry(index, o.committed[index].Entry)})
@@ -424,8 +440,7 @@ func (o *Observer) ApplySnapshot(node, index, term int) {
 	o.evals.Add(1)
 	h := o.node(node)
 	o.record(h, "n"+itoa(node)+" installed snapshot "+itoa(index)+"/"+itoa(term))
-	if index < len(o.committed) && o.committed[index].ok && o.committed[index].Entry.Term != term {
-		c := o.committed[index]
+	if c, ok := o.committed[index]; ok && c.Entry.Term != term {
 		o.fail(&Violation{Property: StateMachineSafetyName, Nodes: []int{node}, Index: index,
 			Found: "n" + itoa(node) + " installed a snapshot through " + itoa(index) + "/" + itoa(term),
 			Want:  "one through the committed " + showEntry(index, c.Entry)})

@@ -218,3 +218,31 @@ func TestInstallAndCurrent(t *testing.T) {
 	restoreA()
 	require.Nil(t, Current())
 }
+
+// A View may hold garbage (a student's, or one past a violation): the
+// Observer reports it and stops, instead of walking to a commitIndex of
+// 2^40.
+func TestObserverStopsAtGarbage(t *testing.T) {
+	o := NewObserver()
+	start(o, view(0, 1, Follower, 0, 1))
+	v := view(0, 1, Follower, 0, 1)
+	v.CommitIndex, v.LastApplied = 1<<40, 1<<40
+	feed(o, Receive, v, 0)
+	requireObserved(t, o, CommitIndexName)
+	require.LessOrEqual(t, len(o.committed), 1, "nothing recorded past the garbage")
+	// Checking has stopped; later reports cost nothing and change nothing.
+	before := o.Evaluations()
+	feed(o, Tick, view(1, 9, Leader, 0), 0)
+	require.Equal(t, before, o.Evaluations())
+	requireObserved(t, o, CommitIndexName)
+}
+
+func TestObserverRestartKeepsTerm(t *testing.T) {
+	o := NewObserver()
+	v := view(0, 5, Follower, 0)
+	v.Persisted = &Durable{Term: 5, VotedFor: None}
+	feed(o, Persist, v, 0)
+	start(o, view(0, 3, Follower, 0)) // restarted from an older state
+	x := requireObserved(t, o, TermMonotonicName)
+	require.Contains(t, x.Found, "restarted in term 3 after persisting term 5")
+}

@@ -18,7 +18,7 @@ import (
 //
 // With the tag, an invariants Observer is installed, so the figure
 // includes every check. "Not slower than before" is measured against the
-// core with its hook calls removed (the script in docs/measurements.md
+// core with its hook calls removed (the script in docs/measure/README.md
 // writes that variant as a go build overlay).
 func BenchmarkCoreAgreement(b *testing.B) {
 	defer invariants.Install(invariants.NewObserver())()

@@ -104,9 +104,12 @@ func (ob *observation) inspect(id int, kind invariants.Kind, what string) {
 	if !ok {
 		return
 	}
-	v := in.View()
+	// Take the View and report it under one lock: two handlers of one
+	// server that return at once must not report their Views in the other
+	// order (a false "commitIndex went back").
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
+	v := in.View()
 	ev := invariants.Event{Kind: kind, Desc: fmt.Sprintf("n%d %s (seen by the harness)", id, what)}
 	ev.LogFrom, ob.lastTerms[id] = changedFrom(ob.lastTerms[id], &v)
 	ob.o.Observe(&v, ev)
