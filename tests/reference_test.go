@@ -1,9 +1,13 @@
 package tests
 
 import (
+	"io"
+	"regexp"
+	"sync"
 	"testing"
 
 	"github.com/raftspec/raftspec/raft"
+	"github.com/raftspec/raftspec/raftapi"
 )
 
 // The suite against the reference implementation, one Go test per lab
@@ -50,5 +54,35 @@ func TestSnapshotInit3D(t *testing.T)              { runReference(t, "SnapshotIn
 func TestScenarioTable(t *testing.T) {
 	if got, want := len(Scenarios()), 28; got != want {
 		t.Errorf("len(Scenarios()) = %d, want %d (add a Test function for each)", got, want)
+	}
+}
+
+// RunRaft, the entry point for other implementations, runs the scenarios
+// its Options select, each as a subtest under its lab name, each against
+// a fresh cluster.
+func TestRunRaftSelectsScenarios(t *testing.T) {
+	var mu sync.Mutex
+	made := map[string]int{} // subtest name → servers made
+	var current string
+	mk := func(peers []raftapi.Peer, me int, p raftapi.Persister, applyCh chan raftapi.ApplyMsg) raftapi.Raft {
+		mu.Lock()
+		made[current]++
+		mu.Unlock()
+		return raft.Make(peers, me, p, applyCh)
+	}
+	sel := regexp.MustCompile(`^(InitialElection3A|BasicAgree3B)$`)
+	t.Run("suite", func(t *testing.T) {
+		for _, s := range Scenarios() {
+			if !sel.MatchString(s.FullName()) {
+				continue
+			}
+			mu.Lock()
+			current = s.FullName()
+			mu.Unlock()
+			RunRaft(t, mk, &Options{Run: regexp.MustCompile("^" + s.FullName() + "$"), Summary: io.Discard})
+		}
+	})
+	if len(made) != 2 || made["InitialElection3A"] != 3 || made["BasicAgree3B"] != 3 {
+		t.Errorf("servers made per scenario = %v, want 3 for each of InitialElection3A and BasicAgree3B only", made)
 	}
 }
