@@ -2,6 +2,8 @@
 
 package raft
 
-// raceOn: the race detector makes the seeded simulation (no goroutines,
-// nothing for it to find) ten times slower, so it runs fewer seeds.
+// raceOn: the tests run under the race detector. It makes the seeded
+// simulation (no goroutines, nothing for it to find) ten times slower, so
+// it runs fewer seeds; the mutants (package raft_test, through RaceOn in
+// export_test.go) build and run without it, so they are skipped.
 const raceOn = true

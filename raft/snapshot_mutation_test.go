@@ -1,15 +1,6 @@
 package raft_test
 
-import (
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"testing"
-
-	"github.com/stretchr/testify/require"
-)
+import "testing"
 
 // snapshotMutants plant the compaction bugs of raft-bugs.md M19–M21 in the
 // reference, each by a textual edit of one file of raft/, built with `go
@@ -70,27 +61,5 @@ var snapshotMutants = []mutant{
 // TestSnapshotMutantsAreCaught builds each snapshot mutant and runs its
 // test. Like TestMutantsAreCaught, -short and the race build skip it.
 func TestSnapshotMutantsAreCaught(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("mutants run in the plain build without -short")
-	}
-	for _, m := range snapshotMutants {
-		t.Run(m.name, func(t *testing.T) {
-			src, err := os.ReadFile(m.file)
-			require.NoError(t, err)
-			require.Equal(t, 1, strings.Count(string(src), m.old), "the code the mutant edits has changed: update the mutant")
-			dir := t.TempDir()
-			mutated := filepath.Join(dir, m.file)
-			require.NoError(t, os.WriteFile(mutated, []byte(strings.Replace(string(src), m.old, m.new, 1)), 0o644))
-			abs, err := filepath.Abs(m.file)
-			require.NoError(t, err)
-			overlay, err := json.Marshal(map[string]map[string]string{"Replace": {abs: mutated}})
-			require.NoError(t, err)
-			ovl := filepath.Join(dir, "overlay.json")
-			require.NoError(t, os.WriteFile(ovl, overlay, 0o644))
-
-			out, err := exec.Command("go", "test", "-overlay", ovl, "-count=1", "-failfast", "-run", m.run, ".").CombinedOutput()
-			require.Error(t, err, "mutant %s survived %s:\n%s", m.name, m.run, out)
-			require.Contains(t, string(out), m.want, "mutant %s was caught, but not as expected:\n%s", m.name, out)
-		})
-	}
+	runMutants(t, snapshotMutants)
 }

@@ -1,5 +1,0 @@
-//go:build race
-
-package raft_test
-
-const raceEnabled = true
