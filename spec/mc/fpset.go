@@ -1,16 +1,19 @@
 package mc
 
-import "sync"
+import (
+	"sync"
+	"unsafe"
+)
 
 // fpSet is the set of fingerprints seen so far, each with the fingerprint
 // of the state it was first reached from (its parent), so that a trace can
-// be rebuilt without keeping states. It is sharded by the fingerprint's top
-// bits; each shard is an open-addressing table of (fingerprint, parent)
-// pairs, so that a probe touches one cache line, guarded by its own mutex. With two workers the locks are almost
-// never contended, and a shard grows alone, so no insert waits for a
-// whole-table rehash.
+// be rebuilt without keeping states. It is sharded by the fingerprint's
+// top bits. Each shard is an open-addressing table of (fingerprint,
+// parent) pairs, so that a probe touches one cache line, guarded by its
+// own mutex. With two workers the locks are almost never contended, and a
+// shard grows alone, so no insert waits for a whole-table rehash.
 type fpSet struct {
-	shards [fpShards]fpShard
+	shards [fpShards]*fpShard
 }
 
 const (
@@ -18,12 +21,23 @@ const (
 	fpShards    = 1 << fpShardBits
 )
 
+// cacheLine is the cache line size of amd64 and most arm64 cores.
+const cacheLine = 64
+
+// fpShard is padded to a multiple of a cache line, so that two workers
+// locking different shards never write to the same line. Each shard is an
+// allocation of its own: Go places a small object of 64 bytes on a
+// 64-byte boundary, whereas an array of shards, a larger object with
+// pointers, starts 8 bytes in, after its malloc header.
 type fpShard struct {
 	mu    sync.Mutex
 	slots []fpSlot
 	n     int
-	_     [32]byte // keep shards on separate cache lines
+	_     [cacheLine - fpShardData%cacheLine]byte
 }
+
+// fpShardData is the size of fpShard's fields before its padding.
+const fpShardData = unsafe.Sizeof(sync.Mutex{}) + unsafe.Sizeof([]fpSlot(nil)) + unsafe.Sizeof(int(0))
 
 // fpSlot is one entry: key 0 is an empty slot (fingerprints are never 0,
 // see fix).
@@ -47,14 +61,14 @@ func newFPSet(hint int) *fpSet {
 		per = 64
 	}
 	for i := range s.shards {
-		s.shards[i].slots = make([]fpSlot, per)
+		s.shards[i] = &fpShard{slots: make([]fpSlot, per)}
 	}
 	return s
 }
 
 // insert adds fp with its parent and reports whether it was new.
 func (s *fpSet) insert(fp, parent uint64) bool {
-	sh := &s.shards[fp>>(64-fpShardBits)]
+	sh := s.shards[fp>>(64-fpShardBits)]
 	sh.mu.Lock()
 	if (sh.n+1)*4 > len(sh.slots)*3 { // load factor 3/4
 		sh.grow()
@@ -77,7 +91,7 @@ func (s *fpSet) insert(fp, parent uint64) bool {
 
 // parent returns the parent of fp, and false if fp is not in the set.
 func (s *fpSet) parent(fp uint64) (uint64, bool) {
-	sh := &s.shards[fp>>(64-fpShardBits)]
+	sh := s.shards[fp>>(64-fpShardBits)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	mask := uint64(len(sh.slots) - 1)
@@ -111,7 +125,7 @@ func (sh *fpShard) grow() {
 func (s *fpSet) len() int {
 	n := 0
 	for i := range s.shards {
-		sh := &s.shards[i]
+		sh := s.shards[i]
 		sh.mu.Lock()
 		n += sh.n
 		sh.mu.Unlock()
