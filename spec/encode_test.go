@@ -49,7 +49,7 @@ func permute(s *State, n int, pi []int) State {
 
 // reachable returns the states of cfg within limit, by a plain BFS over
 // whole States as map keys: no encoding, no fingerprint, no symmetry.
-func reachable(t *testing.T, cfg Config, limit int) []State {
+func reachable(t testing.TB, cfg Config, limit int) []State {
 	t.Helper()
 	m, err := NewModel(cfg)
 	if err != nil {
