@@ -8,38 +8,31 @@ import (
 	"github.com/raftspec/raftspec/spec/mc"
 )
 
-// Every planted bug is found, breaking the property it is known to break,
-// with a counterexample that is a real path of the spec, of the length
-// BFS found when the test was written; for the light cases, a search
+// Every planted bug has a row in PlantedBugs, and is found within its
+// bounds, breaking the row's property, with a counterexample that is a real
+// path of the spec, of the row's length; for the light cases, a search
 // bounded one step short of it finds nothing, so it is shortest. (The
 // heavy cases rely on the same search, whose shortest traces
 // spec/mc's tests hold against a plain BFS.)
 func TestPlantedBugs(t *testing.T) {
-	for _, tc := range []struct {
-		bug   Bug
-		cfg   Config
-		prop  string
-		steps int  // length of the shortest counterexample
-		heavy bool // a million states, a second: no -race, -short or second search
-	}{
-		// §5.4.2, Figure 8: a leader of term 4 commits an entry of term 2
-		// by counting replicas, while a server holding an entry of term 3
-		// could still be elected and overwrite it.
-		{BugFigure8, Config{MaxTerm: 4, MaxLog: 1, NoHistory: true}, ElectableCompletenessName, 30, true},
-		// Without its own properties the spec needs a fifth term: the
-		// server with the term-3 entry is elected (in the CLI: -figure3only
-		// -maxterm 5, 38 steps, tens of seconds).
-		{BugVoteNoUpToDate, Config{MaxTerm: 3, MaxLog: 1}, invariants.LeaderCompletenessName, 19, false},
-		{BugForgetVote, Config{MaxTerm: 2, MaxLog: 0}, invariants.ElectionSafetyName, 12, false},
-		{BugNoPrevLogCheck, Config{MaxTerm: 4, MaxLog: 2, NoHistory: true}, invariants.LogMatchingName, 25, true},
-		{BugFastBackupSkip, Config{MaxTerm: 3, MaxLog: 2}, ElectableCompletenessName, 20, false},
-	} {
-		t.Run(tc.bug.String(), func(t *testing.T) {
-			if tc.heavy && (testing.Short() || raceEnabled) {
+	// A million states, a second: no -race, -short or second search.
+	heavy := map[Bug]bool{BugFigure8: true, BugNoPrevLogCheck: true}
+	bugs := PlantedBugs()
+	if len(bugs) != int(BugFastBackupSkip) {
+		t.Fatalf("PlantedBugs() has %d rows, want %d", len(bugs), int(BugFastBackupSkip))
+	}
+	for i, pb := range bugs {
+		if b := Bug(i + 1); pb.Bug != b || pb.Config.Bug != b {
+			t.Errorf("PlantedBugs()[%d] is bug %s planting %s, want bug %s planting it", i, pb.Bug, pb.Config.Bug, b)
+		}
+	}
+	for _, tc := range bugs {
+		t.Run(tc.Bug.String(), func(t *testing.T) {
+			heavy := heavy[tc.Bug]
+			if heavy && (testing.Short() || raceEnabled) {
 				t.Skip("a million states: not under -short or -race")
 			}
-			cfg := tc.cfg
-			cfg.Servers, cfg.Values, cfg.MaxInFlight, cfg.Symmetry, cfg.Bug = 3, 1, 1, true, tc.bug
+			cfg := tc.Config
 			m, err := NewModel(cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -47,24 +40,24 @@ func TestPlantedBugs(t *testing.T) {
 			res := run(t, cfg, mc.Options{Workers: 2})
 			v := res.Violation
 			if v == nil {
-				t.Fatalf("bug %s not found (%d states, complete %v)", tc.bug, res.Distinct, res.Complete)
+				t.Fatalf("bug %s not found (%d states, complete %v)", tc.Bug, res.Distinct, res.Complete)
 			}
 			var iv *invariants.Violation
-			if !errors.As(v.Err, &iv) || iv.Property != tc.prop {
-				t.Errorf("bug %s broke %v, want %s", tc.bug, v.Err, tc.prop)
+			if !errors.As(v.Err, &iv) || iv.Property != tc.Property {
+				t.Errorf("bug %s broke %v, want %s", tc.Bug, v.Err, tc.Property)
 			}
-			if got := len(v.Trace) - 1; got != tc.steps {
-				t.Errorf("bug %s: counterexample of %d steps, want %d", tc.bug, got, tc.steps)
+			if got := len(v.Trace) - 1; got != tc.Steps {
+				t.Errorf("bug %s: counterexample of %d steps, want %d", tc.Bug, got, tc.Steps)
 			}
 			checkPath(t, m, v)
-			if tc.heavy {
+			if heavy {
 				return
 			}
 			// Shortest: nothing is broken within one step less.
 			short := run(t, cfg, mc.Options{Workers: 2, MaxDepth: len(v.Trace) - 2})
 			if short.Violation != nil {
 				t.Errorf("bug %s: a search to depth %d found a counterexample of %d steps, shorter than BFS's %d",
-					tc.bug, len(v.Trace)-2, len(short.Violation.Trace)-1, len(v.Trace)-1)
+					tc.Bug, len(v.Trace)-2, len(short.Violation.Trace)-1, len(v.Trace)-1)
 			}
 		})
 	}

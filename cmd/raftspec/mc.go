@@ -32,20 +32,29 @@ type mcResult struct {
 	Trace     *spec.JSONTrace `json:"trace,omitempty"`
 }
 
-func runMC(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("raftspec mc", flag.ContinueOnError)
+// maxWorkers bounds -workers: more goroutines than that only contend for
+// the fingerprint set's 256 shards, and a larger count is likely a typo.
+const maxWorkers = 256
+
+// mcFlags are the values of raftspec mc's flags.
+type mcFlags struct {
+	cfg        spec.Config
+	bug        string
+	workers    int
+	maxStates  int64
+	maxDepth   int
+	timeout    time.Duration
+	progress   time.Duration
+	jsonOut    bool
+	noSymmetry bool
+}
+
+// newMCFlags returns raftspec mc's flag set, which parses into f.
+func newMCFlags(stderr io.Writer) (fs *flag.FlagSet, f *mcFlags) {
+	fs = flag.NewFlagSet("raftspec mc", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var (
-		cfg        spec.Config
-		bug        string
-		workers    int
-		maxStates  int64
-		maxDepth   int
-		timeout    time.Duration
-		progress   time.Duration
-		jsonOut    bool
-		noSymmetry bool
-	)
+	f = &mcFlags{}
+	cfg := &f.cfg
 	fs.IntVar(&cfg.Servers, "servers", 3, "number of servers (1..5)")
 	fs.IntVar(&cfg.Values, "values", 1, "number of client values")
 	fs.IntVar(&cfg.MaxTerm, "maxterm", 2, "highest term (Timeout is disabled at it)")
@@ -57,17 +66,50 @@ func runMC(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&cfg.Drop, "drop", false, "enable DropMessage")
 	fs.BoolVar(&cfg.FastBackup, "fastbackup", false, "AppendEntries rejections carry ConflictTerm/ConflictIndex")
 	fs.BoolVar(&cfg.SelfVoteMessage, "selfvote-msg", false, "candidates vote for themselves by message, as raft.tla (default: in Timeout, as the reference core)")
-	fs.BoolVar(&noSymmetry, "nosym", false, "no symmetry reduction")
+	fs.BoolVar(&f.noSymmetry, "nosym", false, "no symmetry reduction")
 	fs.BoolVar(&cfg.NoHistory, "nohistory", false, "no history variables (ElectionSafety among current leaders only; LeaderCompleteness from commitIndexes)")
 	fs.BoolVar(&cfg.Figure3Only, "figure3only", false, "check only the properties of package invariants, not the spec's own (CommittedPrefix, ElectableCompleteness)")
 	fs.BoolVar(&cfg.FingerprintDeadVars, "fingerprint-dead-vars", false, "keep dead variables (a non-candidate's vote tallies, a non-leader's nextIndex/matchIndex) in the fingerprint")
-	fs.StringVar(&bug, "bug", "none", "planted bug: "+strings.Join(spec.BugNames(), ", "))
-	fs.IntVar(&workers, "workers", 0, "goroutines expanding states (0 = GOMAXPROCS)")
-	fs.Int64Var(&maxStates, "max-states", 0, "stop after this many distinct states (0 = no limit)")
-	fs.IntVar(&maxDepth, "max-depth", 0, "do not expand states at this depth (0 = no limit)")
-	fs.DurationVar(&timeout, "timeout", 0, "stop after this long (0 = no limit)")
-	fs.DurationVar(&progress, "progress", 2*time.Second, "progress line interval on stderr (0 = none)")
-	fs.BoolVar(&jsonOut, "json", false, "print the result (and any counterexample) as JSON")
+	fs.StringVar(&f.bug, "bug", "none", "planted bug: "+strings.Join(spec.BugNames(), ", "))
+	fs.IntVar(&f.workers, "workers", 0, fmt.Sprintf("goroutines expanding states (0 = GOMAXPROCS; at most %d)", maxWorkers))
+	fs.Int64Var(&f.maxStates, "max-states", 0, "stop after this many distinct states (0 = no limit)")
+	fs.IntVar(&f.maxDepth, "max-depth", 0, "do not expand states at this depth (0 = no limit)")
+	fs.DurationVar(&f.timeout, "timeout", 0, "stop after this long (0 = no limit)")
+	fs.DurationVar(&f.progress, "progress", 2*time.Second, "progress line interval on stderr (0 = none)")
+	fs.BoolVar(&f.jsonOut, "json", false, "print the result (and any counterexample) as JSON")
+	return fs, f
+}
+
+// config is the model's configuration the flags give, with the defaults
+// filled in.
+func (f *mcFlags) config() (spec.Config, error) {
+	cfg := f.cfg
+	b, err := spec.ParseBug(f.bug)
+	if err != nil {
+		return cfg, fmt.Errorf("-bug: %v", err)
+	}
+	cfg.Bug = b
+	cfg.Symmetry = !f.noSymmetry
+	if cfg.MaxInFlight == 0 {
+		return cfg, errors.New("-maxinflight 0 would allow no request; use -1 for no bound")
+	}
+	return cfg, cfg.Validate()
+}
+
+// check reports a flag outside the model's configuration that is out of
+// range.
+func (f *mcFlags) check() error {
+	switch {
+	case f.workers < 0 || f.workers > maxWorkers:
+		return fmt.Errorf("-workers %d: want 0 (GOMAXPROCS) to %d", f.workers, maxWorkers)
+	case f.maxStates < 0 || f.maxDepth < 0 || f.timeout < 0 || f.progress < 0:
+		return errors.New("-max-states, -max-depth, -timeout and -progress must not be negative")
+	}
+	return nil
+}
+
+func runMC(args []string, stdout, stderr io.Writer) int {
+	fs, f := newMCFlags(stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: raftspec mc [flags]")
 		fmt.Fprintln(stderr, "Explores every state of the spec within the bounds, breadth-first, and checks the properties of")
@@ -85,23 +127,12 @@ func runMC(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "raftspec mc: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
-	b, err := spec.ParseBug(bug)
+	cfg, err := f.config()
+	if err == nil {
+		err = f.check()
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "raftspec mc: -bug: %v\n", err)
-		return 2
-	}
-	cfg.Bug = b
-	cfg.Symmetry = !noSymmetry
-	if cfg.MaxInFlight == 0 {
-		fmt.Fprintln(stderr, "raftspec mc: -maxinflight 0 would allow no request; use -1 for no bound")
-		return 2
-	}
-	switch {
-	case workers < 0:
-		fmt.Fprintf(stderr, "raftspec mc: -workers %d: want ≥ 0\n", workers)
-		return 2
-	case maxStates < 0 || maxDepth < 0 || timeout < 0 || progress < 0:
-		fmt.Fprintln(stderr, "raftspec mc: -max-states, -max-depth, -timeout and -progress must not be negative")
+		fmt.Fprintf(stderr, "raftspec mc: %v\n", err)
 		return 2
 	}
 	m, err := spec.NewModel(cfg)
@@ -110,11 +141,11 @@ func runMC(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg = m.Config()
-	opt := mc.Options{Workers: workers, MaxStates: maxStates, MaxDepth: maxDepth, Timeout: timeout}
-	if progress > 0 {
-		opt.Progress, opt.ProgressEvery = stderr, progress
+	opt := mc.Options{Workers: f.workers, MaxStates: f.maxStates, MaxDepth: f.maxDepth, Timeout: f.timeout}
+	if f.progress > 0 {
+		opt.Progress, opt.ProgressEvery = stderr, f.progress
 	}
-	if !jsonOut {
+	if !f.jsonOut {
 		fmt.Fprintf(stdout, "raftspec mc: %s\n", cfg)
 	}
 	res, err := mc.Run[spec.State, spec.Action](m, opt)
@@ -135,7 +166,7 @@ func runMC(args []string, stdout, stderr io.Writer) int {
 	default:
 		out.Verdict = "incomplete"
 	}
-	if jsonOut {
+	if f.jsonOut {
 		if res.Violation != nil {
 			out.Trace = m.JSON(res.Violation)
 		}
@@ -152,8 +183,8 @@ func runMC(args []string, stdout, stderr io.Writer) int {
 				return 2
 			}
 		}
-		fmt.Fprintf(stdout, "%s: %d distinct states, %d generated, depth %d, %.2fs (%.0f states/s, %d workers)",
-			out.Verdict, out.Distinct, out.Generated, out.Depth, out.Seconds, out.PerSecond, out.Workers)
+		fmt.Fprintf(stdout, "%s: %d distinct states, %d generated, depth %d, %.2fs (%.0f states/s, %s)",
+			out.Verdict, out.Distinct, out.Generated, out.Depth, out.Seconds, out.PerSecond, plural(out.Workers, "worker"))
 		if res.Stopped != "" && res.Stopped != "violation" {
 			fmt.Fprintf(stdout, "; stopped: %s", res.Stopped)
 		}
@@ -162,18 +193,68 @@ func runMC(args []string, stdout, stderr io.Writer) int {
 	if res.Violation != nil {
 		return 1
 	}
-	if hint, ok := bugBounds[cfg.Bug]; ok && !jsonOut {
-		fmt.Fprintf(stdout, "note: bug %s was not found within these bounds; it is with %s (docs/spec.md)\n", cfg.Bug, hint)
+	if !f.jsonOut && cfg.Bug != spec.BugNone {
+		for _, pb := range spec.PlantedBugs() {
+			if pb.Bug == cfg.Bug {
+				fmt.Fprintf(stdout, "note: bug %s was not found within these bounds; it breaks %s in %d steps with: raftspec mc %s (docs/spec.md)\n",
+					pb.Bug, pb.Property, pb.Steps, bugFlags(pb))
+			}
+		}
 	}
 	return 0
 }
 
-// bugBounds are the bounds within which each planted bug is found (the
-// rows of TestPlantedBugs), for a run that planted one and found nothing.
-var bugBounds = map[spec.Bug]string{
-	spec.BugFigure8:        "-maxterm 4 -maxlog 1 -maxinflight 1",
-	spec.BugVoteNoUpToDate: "-maxterm 3 -maxlog 1 -maxinflight 1",
-	spec.BugForgetVote:     "-maxterm 2 -maxlog 0 -maxinflight 1",
-	spec.BugNoPrevLogCheck: "-maxterm 4 -maxlog 2 -maxinflight 1",
-	spec.BugFastBackupSkip: "-maxterm 3 -maxlog 2 -maxinflight 1",
+// bugFlags are the flags of raftspec mc that give pb's configuration:
+// -bug, the bounds on terms, logs and links, then any other flag that
+// differs from its default.
+func bugFlags(pb spec.PlantedBug) string {
+	want := pb.Config
+	_, f := newMCFlags(io.Discard)
+	f.bug = want.Bug.String()
+	def, err := f.config()
+	if err == nil {
+		err = want.Validate()
+	}
+	if err != nil {
+		panic(fmt.Sprintf("planted bug %s: %v", pb.Bug, err)) // the rows of spec.PlantedBugs are valid
+	}
+	args := []string{"-bug", want.Bug.String()}
+	for _, o := range []struct {
+		name     string
+		got, def int
+		bound    bool // always given
+	}{
+		{"servers", want.Servers, def.Servers, false}, {"values", want.Values, def.Values, false},
+		{"maxterm", want.MaxTerm, def.MaxTerm, true}, {"maxlog", want.MaxLog, def.MaxLog, true},
+		{"maxcopies", want.MaxCopies, def.MaxCopies, false}, {"maxinflight", want.MaxInFlight, def.MaxInFlight, true},
+	} {
+		if o.bound || o.got != o.def {
+			args = append(args, fmt.Sprintf("-%s %d", o.name, o.got))
+		}
+	}
+	for _, o := range []struct {
+		name     string
+		got, def bool
+	}{
+		{"restart", want.Restart, def.Restart}, {"duplicate", want.Duplicate, def.Duplicate}, {"drop", want.Drop, def.Drop},
+		{"fastbackup", want.FastBackup, def.FastBackup}, {"selfvote-msg", want.SelfVoteMessage, def.SelfVoteMessage},
+		{"nosym", !want.Symmetry, !def.Symmetry}, {"nohistory", want.NoHistory, def.NoHistory},
+		{"figure3only", want.Figure3Only, def.Figure3Only}, {"fingerprint-dead-vars", want.FingerprintDeadVars, def.FingerprintDeadVars},
+	} {
+		switch {
+		case o.got && !o.def:
+			args = append(args, "-"+o.name)
+		case !o.got && o.def:
+			args = append(args, "-"+o.name+"=false")
+		}
+	}
+	return strings.Join(args, " ")
+}
+
+// plural is "1 worker", "2 workers".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
