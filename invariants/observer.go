@@ -405,12 +405,9 @@ func (o *Observer) ClaimsLeader(node, term int) {
 func (o *Observer) ApplyCommand(node, index int, cmd any) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.viol != nil {
+	if !o.seenOutside(node, "applied command "+showCommand(cmd)+" at "+itoa(index)) {
 		return
 	}
-	o.evals.Add(1)
-	h := o.node(node)
-	o.record(h, "n"+itoa(node)+" applied command "+showCommand(cmd)+" at "+itoa(index))
 	if a, ok := o.applied[index]; ok {
 		if !sameCommand(a.command, cmd) {
 			o.fail(&Violation{Property: StateMachineSafetyName, Nodes: []int{node, a.node}, Index: index,
@@ -434,17 +431,25 @@ func (o *Observer) ApplyCommand(node, index int, cmd any) {
 func (o *Observer) ApplySnapshot(node, index, term int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.viol != nil {
+	if !o.seenOutside(node, "installed snapshot "+itoa(index)+"/"+itoa(term)) {
 		return
 	}
-	o.evals.Add(1)
-	h := o.node(node)
-	o.record(h, "n"+itoa(node)+" installed snapshot "+itoa(index)+"/"+itoa(term))
 	if c, ok := o.committed[index]; ok && c.Entry.Term != term {
 		o.fail(&Violation{Property: StateMachineSafetyName, Nodes: []int{node}, Index: index,
 			Found: "n" + itoa(node) + " installed a snapshot through " + itoa(index) + "/" + itoa(term),
 			Want:  "one through the committed " + showEntry(index, c.Entry)})
 	}
+}
+
+// seenOutside adds what the harness saw node do to its transcript, and
+// reports whether checking goes on (no violation yet). o.mu is held.
+func (o *Observer) seenOutside(node int, what string) bool {
+	if o.viol != nil {
+		return false
+	}
+	o.evals.Add(1)
+	o.record(o.node(node), "n"+itoa(node)+" "+what)
+	return true
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
