@@ -130,21 +130,8 @@ func TestLeakFailsScenarioNotBinary(t *testing.T) {
 		t.Log("child: after RunScenario")
 		return
 	}
-	if testing.Short() {
-		t.Skip("runs a child process")
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLeakFailsScenarioNotBinary$", "-test.v")
-	cmd.Env = append(os.Environ(), "RAFTSPEC_LEAK_CHILD=1", "RAFTSPEC_WALLCLOCK=")
-	out, err := cmd.CombinedOutput()
-	if err == nil {
-		t.Fatalf("child passed; want it to fail:\n%s", out)
-	}
-	for _, want := range []string{"goroutine leak after Kill", "fakeWorld).make.func1", "child: after RunScenario", "--- FAIL: TestLeakFailsScenarioNotBinary"} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("child output lacks %q:\n%s", want, out)
-		}
-	}
-	if strings.Contains(string(out), "panic:") {
+	out := failingChild(t, "RAFTSPEC_LEAK_CHILD", "goroutine leak after Kill", "fakeWorld).make.func1", "child: after RunScenario", "--- FAIL: TestLeakFailsScenarioNotBinary")
+	if strings.Contains(out, "panic:") {
 		t.Errorf("child panicked:\n%s", out)
 	}
 }
@@ -174,18 +161,27 @@ func TestStalledVirtualTimeIsNamed(t *testing.T) {
 		RunScenario(t, s, mk, &Options{Summary: io.Discard, WallLimit: time.Second})
 		return
 	}
+	failingChild(t, "RAFTSPEC_STALL_CHILD", "SpinningX has run 1s of real time in virtual time", "virtual time stopped advancing", "tests.spinForever")
+}
+
+// failingChild runs the calling test again in a child process with env=1
+// (its child half), requires the child to fail with output containing
+// every one of want, and returns the output.
+func failingChild(t *testing.T, env string, want ...string) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("runs a child process")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestStalledVirtualTimeIsNamed$", "-test.v")
-	cmd.Env = append(os.Environ(), "RAFTSPEC_STALL_CHILD=1", "RAFTSPEC_WALLCLOCK=")
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
+	cmd.Env = append(os.Environ(), env+"=1", "RAFTSPEC_WALLCLOCK=")
 	out, err := cmd.CombinedOutput()
 	if err == nil {
 		t.Fatalf("child passed; want it to fail:\n%s", out)
 	}
-	for _, want := range []string{"SpinningX has run 1s of real time in virtual time", "virtual time stopped advancing", "tests.spinForever"} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("child output lacks %q:\n%s", want, out)
+	for _, w := range want {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("child output lacks %q:\n%s", w, out)
 		}
 	}
+	return string(out)
 }
