@@ -90,8 +90,8 @@ func explainPartition(model porcupine.Model, part []porcupine.Operation, prefix 
 	op := part[first]
 	if ok, _ := step(state, op.Input, op.Output); ok {
 		// Not expected (see explain); say what is known.
-		return fmt.Sprintf("after %d operations (state %s), no operation could follow; the first to return was client %d's %s",
-			len(prefix), describeState(model, state), op.ClientId, describeOp(model, op))
+		return fmt.Sprintf("after %s (state %s), no operation could follow; the first to return was client %d's %s",
+			plural(len(prefix), "operation"), describeState(model, state), op.ClientId, describeOp(model, op))
 	}
 	return failure(model, len(prefix), state, op)
 }
@@ -110,17 +110,17 @@ func before(a, b porcupine.Operation) bool {
 // failure is the sentence for op, which cannot step from state after n
 // operations: what it returned (observed) and what the model expects.
 func failure(model porcupine.Model, n int, state any, op porcupine.Operation) string {
-	after := fmt.Sprintf("after %d operations (state %s)", n, describeState(model, state))
+	after := fmt.Sprintf("after %s (state %s)", plural(n, "operation"), describeState(model, state))
 	switch in := op.Input.(type) {
 	case KVInput:
 		out, _ := kvOutput(op.Output)
 		var v string
 		switch s := state.(type) {
 		case string:
-			after = fmt.Sprintf("after %d operations on key %s (state %s)", n, shorten(in.Key), shorten(s))
+			after = fmt.Sprintf("after %s on key %s (state %s)", plural(n, "operation"), shorten(in.Key), shorten(s))
 			v = s
 		case kvStore:
-			after = fmt.Sprintf("after %d operations (key %s holds %s)", n, shorten(in.Key), shorten(s[in.Key]))
+			after = fmt.Sprintf("after %s (key %s holds %s)", plural(n, "operation"), shorten(in.Key), shorten(s[in.Key]))
 			v = s[in.Key]
 		}
 		if in.Op == Get {
@@ -166,4 +166,12 @@ func describeOp(model porcupine.Model, op porcupine.Operation) string {
 		return fmt.Sprintf("%v → %v", op.Input, op.Output)
 	}
 	return model.DescribeOperation(op.Input, op.Output)
+}
+
+// plural is "1 operation", "2 operations".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
