@@ -1,6 +1,7 @@
 // Command raftspec runs raftspec's checks from the command line.
 //
 //	raftspec check    run the scenario suite against the reference, print a table
+//	raftspec lin      check that a recorded history is linearizable
 //	raftspec mc       model-check the executable spec within bounds
 //
 // Each subcommand lives in its own file and registers itself in commands.
