@@ -16,8 +16,16 @@ type ClusterOptions struct {
 	Unreliable bool   // lose and delay messages from the start
 	Snapshot   bool   // the applier calls Snapshot every 10 applied entries (3D)
 	Seed       uint64 // the network's PRNG seed; 0 picks one
+	service    startService
+	histories  *histories // where History records; nil: nowhere
 	_          struct{}
 }
+
+// startService starts a service above a new incarnation of server i (the
+// key/value servers of kvScenarios): it makes the Raft with mk, and
+// returns it, the RPC receivers to register beside it, and what ends the
+// service on a crash.
+type startService func(i int, ends []raftapi.Peer, p *Persister, mk raftapi.MakeFunc) (rf raftapi.Raft, rcvrs []any, kill func())
 
 // Cluster is n servers made by one raftapi.MakeFunc, joined by a Network,
 // each with its applier and its Persister, as in the lab's tester. Its
@@ -40,6 +48,8 @@ type Cluster struct {
 	mu          sync.Mutex
 	rng         *rand.Rand
 	rafts       []raftapi.Raft // live incarnations; nil when crashed
+	service     startService   // nil: the harness's applier serves each Raft
+	kills       []func()       // what Crash calls besides Raft's Kill
 	saved       []*Persister
 	stops       []chan struct{} // closed when the incarnation crashes
 	logs        []map[int]any   // what each server applied: index → command
@@ -61,6 +71,7 @@ func NewCluster(t testing.TB, mk raftapi.MakeFunc, n int, opts ClusterOptions) *
 		net:         NewNetwork(n, seed),
 		rng:         rand.New(rand.NewPCG(seed, 1)),
 		rafts:       make([]raftapi.Raft, n),
+		kills:       make([]func(), n),
 		saved:       make([]*Persister, n),
 		stops:       make([]chan struct{}, n),
 		logs:        make([]map[int]any, n),
@@ -71,6 +82,8 @@ func NewCluster(t testing.TB, mk raftapi.MakeFunc, n int, opts ClusterOptions) *
 	c.net.SetReliable(!opts.Unreliable)
 	c.obs = newObservation(c)
 	c.net.onDelivered = c.obs.delivered
+	c.net.SetLongDelays(opts.service == nil)
+	c.service = opts.service
 	for i := range n {
 		c.saved[i] = NewPersister()
 		c.Restart(i)
@@ -135,8 +148,8 @@ func (c *Cluster) Crash(i int) {
 	c.Disconnect(i)
 	c.net.DeleteServer(i)
 	c.mu.Lock()
-	rf := c.rafts[i]
-	c.rafts[i] = nil
+	rf, kill := c.rafts[i], c.kills[i]
+	c.rafts[i], c.kills[i] = nil, nil
 	// The killed instance may still write; it writes into a copy nobody
 	// reads any more.
 	c.saved[i] = c.saved[i].Copy()
@@ -145,7 +158,10 @@ func (c *Cluster) Crash(i int) {
 		c.stops[i] = nil
 	}
 	c.mu.Unlock()
-	if rf != nil {
+	switch {
+	case kill != nil:
+		kill() // the service kills its Raft
+	case rf != nil:
 		rf.Kill()
 	}
 }
@@ -161,6 +177,17 @@ func (c *Cluster) Restart(i int) {
 	c.logs[i] = map[int]any{}
 	c.lastApplied[i] = 0
 	c.mu.Unlock()
+	if c.service != nil {
+		rf, rcvrs, kill := c.service(i, ends, p, c.mk)
+		if rf == nil {
+			return // the service could not start; it said why
+		}
+		c.mu.Lock()
+		c.rafts[i], c.kills[i] = rf, kill
+		c.mu.Unlock()
+		c.net.AddServer(i, append([]any{rf}, rcvrs...)...)
+		return
+	}
 	// A service restarts from its own snapshot; Raft does not deliver it
 	// again (as in the lab).
 	if snap := p.ReadSnapshot(); len(snap) > 0 {

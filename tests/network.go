@@ -2,9 +2,11 @@ package tests
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,7 +27,9 @@ type Network struct {
 	reliable       bool
 	longDelays     bool // a call to an unreachable peer fails after up to 7 s
 	longReordering bool
+	latency        time.Duration // every delivered request waits this long first
 	connected      []bool
+	group          []int     // servers talk to each other only within a group (Partition)
 	gen            []int     // current incarnation of each server's outgoing ends
 	servers        []*server // the live incarnation of each server, or nil
 	rng            *rand.Rand
@@ -45,10 +49,9 @@ type Network struct {
 
 // server is one incarnation of one peer, as the network dispatches to it.
 type server struct {
-	id      int
-	service string // the receiver's type name: "Raft" in "Raft.Vote"
-	rcvr    reflect.Value
-	killed  chan struct{} // closed when this incarnation crashes
+	id       int
+	services map[string]reflect.Value // by the receiver's type name: "Raft" in "Raft.Vote"
+	killed   chan struct{}            // closed when this incarnation crashes
 }
 
 // NewNetwork makes a network of n servers, all disconnected, reliable,
@@ -58,6 +61,7 @@ func NewNetwork(n int, seed uint64) *Network {
 		reliable:   true,
 		longDelays: true,
 		connected:  make([]bool, n),
+		group:      make([]int, n),
 		gen:        make([]int, n),
 		servers:    make([]*server, n),
 		rng:        rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
@@ -93,6 +97,32 @@ func (net *Network) SetLongDelays(yes bool) {
 	net.mu.Lock()
 	defer net.mu.Unlock()
 	net.longDelays = yes
+}
+
+// SetLatency makes every delivered request wait d before its handler
+// runs: in virtual time, where nothing else takes time, it is what keeps
+// a client's operation from taking no time at all.
+func (net *Network) SetLatency(d time.Duration) {
+	net.mu.Lock()
+	defer net.mu.Unlock()
+	net.latency = d
+}
+
+// Partition connects the servers of each group to each other and to no
+// one else; servers in no group are disconnected. Partition with one
+// group of every server heals the network.
+func (net *Network) Partition(groups ...[]int) {
+	net.mu.Lock()
+	defer net.mu.Unlock()
+	for i := range net.connected {
+		net.connected[i] = false
+	}
+	for g, members := range groups {
+		for _, i := range members {
+			net.connected[i] = true
+			net.group[i] = g
+		}
+	}
 }
 
 // Connect lets server i talk to every other connected server again.
@@ -131,11 +161,15 @@ func (net *Network) Ends(from int) []raftapi.Peer {
 	return ends
 }
 
-// AddServer makes rcvr the live incarnation of server id: calls to id
-// dispatch to its exported methods.
-func (net *Network) AddServer(id int, rcvr any) {
-	v := reflect.ValueOf(rcvr)
-	s := &server{id: id, service: reflect.Indirect(v).Type().Name(), rcvr: v, killed: make(chan struct{})}
+// AddServer makes rcvrs the live incarnation of server id: a call of
+// "T.M" to id dispatches to method M of the receiver whose type is named
+// T (a Raft and the service above it share one server).
+func (net *Network) AddServer(id int, rcvrs ...any) {
+	s := &server{id: id, services: map[string]reflect.Value{}, killed: make(chan struct{})}
+	for _, r := range rcvrs {
+		v := reflect.ValueOf(r)
+		s.services[reflect.Indirect(v).Type().Name()] = v
+	}
 	net.mu.Lock()
 	defer net.mu.Unlock()
 	net.servers[id] = s
@@ -177,19 +211,73 @@ func (net *Network) report(msg string) {
 	}
 }
 
-// end is the sending end of server from's incarnation gen towards to.
+// Client is a client of the servers (a clerk): its ends reach the
+// servers it is connected to, whatever their partition, as long as they
+// are up.
+type Client struct {
+	net   *Network
+	mu    sync.Mutex
+	reach []bool
+}
+
+// MakeClient returns a new client, connected to every server.
+func (net *Network) MakeClient() *Client {
+	cl := &Client{net: net, reach: make([]bool, len(net.servers))}
+	cl.ConnectTo(nil)
+	return cl
+}
+
+// Ends are the client's sending ends: ends[j] calls server j.
+func (cl *Client) Ends() []raftapi.Peer {
+	ends := make([]raftapi.Peer, len(cl.reach))
+	for j := range ends {
+		ends[j] = &end{net: cl.net, client: cl, to: j}
+	}
+	return ends
+}
+
+// ConnectTo connects the client to the servers listed, and to no other;
+// nil means every server.
+func (cl *Client) ConnectTo(servers []int) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	for j := range cl.reach {
+		cl.reach[j] = servers == nil
+	}
+	for _, j := range servers {
+		cl.reach[j] = true
+	}
+}
+
+func (cl *Client) reaches(j int) bool {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.reach[j]
+}
+
+// end is the sending end of server from's incarnation gen towards to, or
+// of a client towards to.
 type end struct {
 	net      *Network
+	client   *Client // nil for a server's end
 	from, to int
 	gen      int
 }
 
-// usable reports whether e can reach srv now: e's incarnation is live,
-// both ends are connected and srv is still to's live incarnation.
+// usable reports whether e can reach srv now, with net.mu held: srv is
+// still to's live incarnation, and either e is a client's end connected to
+// it, or e's incarnation is live and both servers are connected, in one
+// group.
 func (e *end) usable(srv *server) bool {
 	net := e.net
+	if srv == nil || net.servers[e.to] != srv {
+		return false
+	}
+	if e.client != nil {
+		return e.client.reaches(e.to)
+	}
 	return e.gen == net.gen[e.from] && net.connected[e.from] && net.connected[e.to] &&
-		srv != nil && net.servers[e.to] == srv
+		net.group[e.from] == net.group[e.to]
 }
 
 // Call sends method(args) to the peer and waits for its reply. It returns
@@ -215,7 +303,7 @@ func (e *end) Call(method string, args any, reply any) bool {
 	net.mu.Lock()
 	srv := net.servers[e.to]
 	ok := e.usable(srv)
-	reliable, longReordering, longDelays := net.reliable, net.longReordering, net.longDelays
+	reliable, longReordering, longDelays, latency := net.reliable, net.longReordering, net.longDelays, net.latency
 	net.mu.Unlock()
 
 	if !ok {
@@ -232,6 +320,9 @@ func (e *end) Call(method string, args any, reply any) bool {
 		if net.intn(1000) < 100 {
 			return false // request lost
 		}
+	}
+	if latency > 0 {
+		time.Sleep(latency)
 	}
 	rep, ok := e.dispatch(srv, method, req)
 	if !ok {
@@ -262,10 +353,15 @@ func (e *end) Call(method string, args any, reply any) bool {
 // srv is killed, without waiting for a handler that may never return.
 func (e *end) dispatch(srv *server, method string, req []byte) ([]byte, bool) {
 	net := e.net
-	service, name, found := strings.Cut(method, ".")
-	m := srv.rcvr.MethodByName(name)
-	if !found || service != srv.service || !m.IsValid() || !isHandler(m.Type()) {
-		net.report(fmt.Sprintf("Call(%q): %s has no RPC handler %s (want a method %s(args *A, reply *R) with no results)", method, srv.rcvr.Type(), method, name))
+	service, name, _ := strings.Cut(method, ".")
+	rcvr, found := srv.services[service]
+	if !found {
+		net.report(fmt.Sprintf("Call(%q): server %d has no service %q (it has %v)", method, e.to, service, slices.Sorted(maps.Keys(srv.services))))
+		return nil, false
+	}
+	m := rcvr.MethodByName(name)
+	if !m.IsValid() || !isHandler(m.Type()) {
+		net.report(fmt.Sprintf("Call(%q): %s has no RPC handler %s (want a method %s(args *A, reply *R) with no results)", method, rcvr.Type(), method, name))
 		return nil, false
 	}
 	net.received[e.to].Add(1)

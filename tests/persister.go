@@ -38,12 +38,23 @@ func (p *Persister) Copy() *Persister {
 	return &Persister{raftstate: clone(p.raftstate), snapshot: clone(p.snapshot)}
 }
 
-// Save replaces the Raft state and the snapshot together.
+// Save replaces the Raft state and the snapshot together. It copies
+// them into the storage it has (it never hands that out), so a save of a
+// long log costs a copy, not an allocation the garbage collector must
+// then reclaim.
 func (p *Persister) Save(raftstate, snapshot []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.raftstate = clone(raftstate)
-	p.snapshot = clone(snapshot)
+	p.raftstate = overwrite(p.raftstate, raftstate)
+	p.snapshot = overwrite(p.snapshot, snapshot)
+}
+
+// overwrite returns b, or nil for nil, in dst's storage when it fits.
+func overwrite(dst, b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append(dst[:0], b...)
 }
 
 // ReadRaftState returns a copy of the saved Raft state.

@@ -86,3 +86,7 @@ func TestRunRaftSelectsScenarios(t *testing.T) {
 		t.Errorf("servers made per scenario = %v, want 3 for each of InitialElection3A and BasicAgree3B only", made)
 	}
 }
+
+// The register check directly on Raft: a history of reads and writes
+// through Start and applyCh under faults, checked with porcupine.
+func TestLinearizableRegister3C(t *testing.T) { RunScenario(t, RegisterScenario, raft.Make, nil) }

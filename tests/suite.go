@@ -115,17 +115,26 @@ func RunRaft(t *testing.T, mk raftapi.MakeFunc, opts *Options) {
 // after Options.WallLimit of real time ends the test binary with a panic
 // that says so and lists the busiest goroutines.
 func RunScenario(t *testing.T, s Scenario, mk raftapi.MakeFunc, opts *Options) {
-	body := func(t *testing.T) {
-		c := NewCluster(t, mk, s.Servers, ClusterOptions{Unreliable: s.Unreliable, Snapshot: s.Snapshot})
+	var hs histories
+	inTime(t, s.FullName(), opts, func(t *testing.T) {
+		c := NewCluster(t, mk, s.Servers, ClusterOptions{Unreliable: s.Unreliable, Snapshot: s.Snapshot, histories: &hs})
 		defer c.end(s.FullName(), opts.summary())
 		s.Run(c)
+	})
+	if lin := hs.check(t); lin != "" {
+		fmt.Fprintf(opts.summary(), "  ... %s%s\n", s.FullName(), lin)
 	}
+}
+
+// inTime runs body in virtual time (a synctest bubble, watched by the
+// wall-clock watchdog) unless the options ask for the wall clock.
+func inTime(t *testing.T, name string, opts *Options, body func(t *testing.T)) {
 	if opts.wallClock() {
 		body(t)
 		return
 	}
 	limit := opts.wallLimit()
-	watchdog := time.AfterFunc(limit, func() { stalled(s.FullName(), limit) })
+	watchdog := time.AfterFunc(limit, func() { stalled(name, limit) })
 	defer watchdog.Stop()
 	defer func() {
 		// synctest panics when goroutines outlive the test function; the

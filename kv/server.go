@@ -1,0 +1,271 @@
+package kv
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/raftspec/raftspec/raftapi"
+)
+
+// waitTimeout is how long Do waits for its operation to be applied
+// before telling the clerk to try another server. A leader cut off in a
+// minority accepts operations it can never commit; this bounds the wait.
+const waitTimeout = 500 * time.Millisecond
+
+// Server is one replica of the key/value service. Every operation, Get
+// included, is proposed to Raft and takes effect when it is applied: a
+// server that answered a Get from its own state could be a deposed leader
+// that does not know it yet, and return a stale value (Raft paper §8).
+type Server struct {
+	me           int
+	rf           raftapi.Raft
+	applyCh      chan raftapi.ApplyMsg
+	maxraftstate int // snapshot when Raft's persisted state reaches this many bytes; -1: never
+	done         chan struct{}
+	applier      sync.WaitGroup
+
+	mu          sync.Mutex
+	data        map[string]string
+	last        map[int64]int64 // per client, the Seq of its last applied operation: a retry with Seq ≤ last is not applied again
+	lastApplied int             // Invariant: every entry through lastApplied, and none after, is in data and last
+	waiting     map[int]waiter  // by log index: the request that proposed there and waits for its result
+	killed      bool
+	err         error // why the replica stopped on its own
+}
+
+// waiter is a request waiting for the entry it proposed at an index.
+type waiter struct {
+	op    Op
+	reply chan Reply // buffered: the applier never blocks on it
+}
+
+// state is what a snapshot holds: the data and the de-duplication table,
+// which must survive with the data, or a retry of an operation already
+// in the snapshot would be applied twice.
+type state struct {
+	Data map[string]string
+	Last map[int64]int64
+}
+
+// StartServer starts replica me: it makes its Raft with mk over peers and
+// persister, restores the service from the persisted snapshot, and
+// applies what Raft commits until Kill. With maxraftstate > 0 it asks
+// Raft to snapshot whenever the persisted Raft state reaches that size.
+//
+// A persisted snapshot that cannot be decoded is an error naming the
+// replica; nothing is started and nothing persisted is touched.
+func StartServer(peers []raftapi.Peer, me int, persister raftapi.Persister, maxraftstate int, mk raftapi.MakeFunc) (*Server, error) {
+	s := &Server{
+		me:           me,
+		applyCh:      make(chan raftapi.ApplyMsg),
+		maxraftstate: maxraftstate,
+		done:         make(chan struct{}),
+		data:         map[string]string{},
+		last:         map[int64]int64{},
+		waiting:      map[int]waiter{},
+	}
+	if err := s.restore(persister.ReadSnapshot()); err != nil {
+		return nil, fmt.Errorf("kv: server %d: persisted snapshot: %w", me, err)
+	}
+	s.rf = mk(peers, me, persister, s.applyCh)
+	s.applier.Add(1)
+	go s.apply()
+	return s, nil
+}
+
+// Raft is the replica's Raft peer.
+func (s *Server) Raft() raftapi.Raft { return s.rf }
+
+// Kill stops the replica and its Raft. Requests in progress answer
+// ErrKilled; Kill returns when the applier has ended.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	s.stopLocked()
+	s.mu.Unlock()
+	s.rf.Kill()
+	s.applier.Wait()
+}
+
+func (s *Server) stopLocked() {
+	if !s.killed {
+		s.killed = true
+		close(s.done)
+	}
+}
+
+// Err says why the replica stopped on its own (a snapshot from Raft it
+// could not decode), or nil.
+func (s *Server) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Do is the RPC handler: it proposes op and answers once op is applied.
+// ErrWrongLeader means op was not applied through this server, or may
+// have been but its result is unknown here: the clerk retries elsewhere,
+// and the de-duplication table keeps a retried write from applying twice.
+func (s *Server) Do(args *Args, reply *Reply) {
+	op := args.Op
+	if op.Kind < Get || op.Kind > Append {
+		reply.Err = Err(fmt.Sprintf("ErrBadRequest: unknown operation kind %d", op.Kind))
+		return
+	}
+	// Raft is called without s.mu: an implementation that holds its own
+	// lock while sending on applyCh would otherwise deadlock with apply.
+	index, _, isLeader := s.rf.Start(op)
+	if !isLeader {
+		reply.Err = ErrWrongLeader
+		return
+	}
+	w := waiter{op: op, reply: make(chan Reply, 1)}
+	s.mu.Lock()
+	if s.killed {
+		s.mu.Unlock()
+		reply.Err = ErrKilled
+		return
+	}
+	if index <= s.lastApplied {
+		// Applied before we could wait for it: its result is lost here.
+		s.mu.Unlock()
+		reply.Err = ErrWrongLeader
+		return
+	}
+	if old, ok := s.waiting[index]; ok {
+		// An earlier proposal at this index was overwritten (we lost
+		// leadership and won it back): it will never be applied there.
+		old.reply <- Reply{Err: ErrWrongLeader}
+	}
+	s.waiting[index] = w
+	s.mu.Unlock()
+
+	timeout := time.NewTimer(waitTimeout)
+	defer timeout.Stop()
+	select {
+	case *reply = <-w.reply:
+	case <-timeout.C:
+		reply.Err = ErrWrongLeader
+	case <-s.done:
+		reply.Err = ErrKilled
+	}
+	s.mu.Lock()
+	if cur, ok := s.waiting[index]; ok && cur.reply == w.reply {
+		delete(s.waiting, index)
+	}
+	s.mu.Unlock()
+}
+
+// apply is the applier: it applies what Raft delivers, in order, answers
+// the request waiting at each index, and snapshots when Raft's state
+// grows past maxraftstate.
+func (s *Server) apply() {
+	defer s.applier.Done()
+	for {
+		var m raftapi.ApplyMsg
+		var ok bool
+		select {
+		case m, ok = <-s.applyCh:
+			if !ok {
+				return // Raft closed applyCh on Kill
+			}
+		case <-s.done:
+			return
+		}
+		s.mu.Lock()
+		switch {
+		case m.CommandValid && m.CommandIndex > s.lastApplied:
+			s.lastApplied = m.CommandIndex
+			op, _ := m.Command.(Op)
+			r := s.execute(op)
+			if w, ok := s.waiting[m.CommandIndex]; ok {
+				delete(s.waiting, m.CommandIndex)
+				if w.op.ClientID != op.ClientID || w.op.Seq != op.Seq {
+					// Another leader's entry took the index: the request's
+					// op was not applied here, whatever this entry did.
+					r = Reply{Err: ErrWrongLeader}
+				}
+				w.reply <- r
+			}
+		case m.SnapshotValid && m.SnapshotIndex > s.lastApplied:
+			if err := s.restore(m.Snapshot); err != nil {
+				// Raft handed over a snapshot we cannot read. Applying
+				// what follows it would be wrong: stop, and say why.
+				s.err = fmt.Errorf("kv: server %d: snapshot at index %d from Raft: %w", s.me, m.SnapshotIndex, err)
+				s.stopLocked()
+				s.mu.Unlock()
+				return
+			}
+			s.lastApplied = m.SnapshotIndex
+			for i, w := range s.waiting {
+				if i <= s.lastApplied {
+					delete(s.waiting, i)
+					w.reply <- Reply{Err: ErrWrongLeader}
+				}
+			}
+		}
+		s.mu.Unlock()
+		s.maybeSnapshot()
+	}
+}
+
+// execute applies op to the state, once per (ClientID, Seq), and returns
+// its result. A command that is not an Op (another service's) changes
+// nothing.
+func (s *Server) execute(op Op) Reply {
+	if op.Kind == Get {
+		return Reply{Err: OK, Value: s.data[op.Key]}
+	}
+	if op.Seq <= s.last[op.ClientID] {
+		return Reply{Err: OK} // a retry of a write already applied
+	}
+	s.last[op.ClientID] = op.Seq
+	switch op.Kind {
+	case Put:
+		s.data[op.Key] = op.Value
+	case Append:
+		s.data[op.Key] += op.Value
+	}
+	return Reply{Err: OK}
+}
+
+// maybeSnapshot hands Raft a snapshot of everything applied if its
+// persisted state has reached maxraftstate. Raft is called without s.mu.
+func (s *Server) maybeSnapshot() {
+	if s.maxraftstate <= 0 || s.rf.PersistBytes() < s.maxraftstate {
+		return
+	}
+	s.mu.Lock()
+	index := s.lastApplied
+	var buf bytes.Buffer
+	err := gob.NewEncoder(&buf).Encode(state{Data: s.data, Last: s.last})
+	s.mu.Unlock()
+	if err != nil {
+		// Maps of strings and ints always encode; if one ever does not,
+		// carrying on without snapshots only lets the log grow.
+		return
+	}
+	s.rf.Snapshot(index, buf.Bytes())
+}
+
+// restore replaces the state with snapshot's; an empty snapshot is the
+// initial state.
+func (s *Server) restore(snapshot []byte) error {
+	if len(snapshot) == 0 {
+		return nil
+	}
+	var st state
+	if err := gob.NewDecoder(bytes.NewReader(snapshot)).Decode(&st); err != nil {
+		return err
+	}
+	s.data, s.last = st.Data, st.Last
+	if s.data == nil {
+		s.data = map[string]string{}
+	}
+	if s.last == nil {
+		s.last = map[int64]int64{}
+	}
+	return nil
+}

@@ -1,0 +1,193 @@
+package kv
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/raftspec/raftspec/raftapi"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeRaft is a one-node "Raft" that commits every Start at once, in
+// order, unless told to put another command at the next index (as a new
+// leader's entry would). It remembers the last snapshot it was given.
+type fakeRaft struct {
+	mu        sync.Mutex
+	applyCh   chan raftapi.ApplyMsg
+	persister *memPersister
+	next      int
+	replace   any // if set, the next Start's index gets this command instead
+	pending   []raftapi.ApplyMsg
+	cond      *sync.Cond
+	dead      bool
+	done      chan struct{}
+}
+
+func newFakeRaft(p *memPersister, applyCh chan raftapi.ApplyMsg) *fakeRaft {
+	f := &fakeRaft{applyCh: applyCh, persister: p, next: 1, done: make(chan struct{})}
+	f.cond = sync.NewCond(&f.mu)
+	go f.applier()
+	return f
+}
+
+func (f *fakeRaft) applier() {
+	defer close(f.done)
+	for {
+		f.mu.Lock()
+		for len(f.pending) == 0 && !f.dead {
+			f.cond.Wait()
+		}
+		if f.dead {
+			f.mu.Unlock()
+			return
+		}
+		m := f.pending[0]
+		f.pending = f.pending[1:]
+		f.mu.Unlock()
+		f.applyCh <- m
+	}
+}
+
+func (f *fakeRaft) Start(cmd any) (int, int, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	index := f.next
+	f.next++
+	if f.replace != nil {
+		cmd, f.replace = f.replace, nil
+	}
+	f.pending = append(f.pending, raftapi.ApplyMsg{CommandValid: true, Command: cmd, CommandIndex: index})
+	f.cond.Signal()
+	return index, 1, true
+}
+func (f *fakeRaft) GetState() (int, bool) { return 1, true }
+func (f *fakeRaft) Snapshot(index int, snapshot []byte) {
+	f.persister.Save(nil, snapshot)
+}
+func (f *fakeRaft) PersistBytes() int { return 1 << 20 } // always over maxraftstate: snapshot after every apply
+func (f *fakeRaft) Kill() {
+	f.mu.Lock()
+	f.dead = true
+	f.cond.Signal()
+	f.mu.Unlock()
+}
+
+type memPersister struct {
+	mu              sync.Mutex
+	state, snapshot []byte
+}
+
+func (p *memPersister) Save(state, snapshot []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.state, p.snapshot = append([]byte(nil), state...), append([]byte(nil), snapshot...)
+}
+func (p *memPersister) ReadRaftState() []byte { p.mu.Lock(); defer p.mu.Unlock(); return p.state }
+func (p *memPersister) ReadSnapshot() []byte  { p.mu.Lock(); defer p.mu.Unlock(); return p.snapshot }
+func (p *memPersister) RaftStateSize() int    { return len(p.ReadRaftState()) }
+func (p *memPersister) SnapshotSize() int     { return len(p.ReadSnapshot()) }
+
+// start starts a server over a fakeRaft on p.
+func start(t *testing.T, p *memPersister) (*Server, *fakeRaft) {
+	t.Helper()
+	var f *fakeRaft
+	mk := func(_ []raftapi.Peer, _ int, p raftapi.Persister, applyCh chan raftapi.ApplyMsg) raftapi.Raft {
+		f = newFakeRaft(p.(*memPersister), applyCh)
+		return f
+	}
+	s, err := StartServer(nil, 0, p, 100, mk)
+	require.NoError(t, err)
+	return s, f
+}
+
+func do(s *Server, op Op) Reply {
+	var r Reply
+	s.Do(&Args{Op: op}, &r)
+	return r
+}
+
+func TestRetryAppliedOnceAcrossSnapshotAndRestart(t *testing.T) {
+	p := &memPersister{}
+	s, f := start(t, p)
+	op := Op{Kind: Append, Key: "k", Value: "a", ClientID: 7, Seq: 1}
+	require.Equal(t, OK, do(s, op).Err)
+	require.Equal(t, OK, do(s, op).Err, "a retry is acknowledged")
+	require.Equal(t, "a", do(s, Op{Kind: Get, Key: "k", ClientID: 7, Seq: 2}).Value, "and applied once")
+	s.Kill()
+	<-f.done
+
+	// The snapshot carries the de-duplication table: after a restart
+	// from it, the same retry is still not applied again.
+	s2, f2 := start(t, p)
+	defer func() { s2.Kill(); <-f2.done }()
+	require.Equal(t, OK, do(s2, op).Err)
+	require.Equal(t, "a", do(s2, Op{Kind: Get, Key: "k", ClientID: 7, Seq: 3}).Value)
+}
+
+func TestReplacedIndexIsNotAnswered(t *testing.T) {
+	s, f := start(t, &memPersister{})
+	defer func() { s.Kill(); <-f.done }()
+	f.mu.Lock()
+	f.replace = Op{Kind: Put, Key: "k", Value: "theirs", ClientID: 9, Seq: 1}
+	f.mu.Unlock()
+	r := do(s, Op{Kind: Put, Key: "k", Value: "mine", ClientID: 7, Seq: 1})
+	require.Equal(t, ErrWrongLeader, r.Err, "another entry took the index: the request must not be told OK")
+	require.Equal(t, "theirs", do(s, Op{Kind: Get, Key: "k", ClientID: 7, Seq: 2}).Value)
+}
+
+func TestBadRequestIsRefused(t *testing.T) {
+	s, f := start(t, &memPersister{})
+	defer func() { s.Kill(); <-f.done }()
+	r := do(s, Op{Kind: 42, Key: "k"})
+	require.Contains(t, string(r.Err), "ErrBadRequest")
+}
+
+func TestCorruptSnapshotIsAnError(t *testing.T) {
+	p := &memPersister{snapshot: []byte("not a snapshot")}
+	s, err := StartServer(nil, 3, p, 100, func([]raftapi.Peer, int, raftapi.Persister, chan raftapi.ApplyMsg) raftapi.Raft {
+		t.Fatal("Make called despite a corrupt snapshot")
+		return nil
+	})
+	require.Nil(t, s)
+	require.ErrorContains(t, err, "server 3")
+	require.Equal(t, []byte("not a snapshot"), p.ReadSnapshot(), "nothing persisted is touched")
+}
+
+func TestKillEndsRequestsInProgress(t *testing.T) { synctest.Test(t, killEndsRequests) }
+
+func killEndsRequests(t *testing.T) {
+	s, f := start(t, &memPersister{})
+	f.mu.Lock()
+	f.dead = true // commits nothing from now on
+	f.mu.Unlock()
+	done := make(chan Reply)
+	go func() { done <- do(s, Op{Kind: Get, Key: "k", ClientID: 1, Seq: 1}) }()
+	synctest.Wait() // the request waits for its entry
+	s.Kill()
+	synctest.Wait()
+	select {
+	case r := <-done:
+		require.Equal(t, ErrKilled, r.Err)
+	default:
+		t.Fatal("a request in progress outlived Kill")
+	}
+}
+
+func TestClerkGivesUpOnlyWithItsContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ck := MakeClerk([]raftapi.Peer{downPeer{}, downPeer{}})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		begin := time.Now()
+		_, err := ck.Do(ctx, Op{Kind: Get, Key: "k"})
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.Equal(t, 10*time.Second, time.Since(begin).Round(retryPause), "it retried until its context ended")
+	})
+}
+
+type downPeer struct{}
+
+func (downPeer) Call(string, any, any) bool { return false }

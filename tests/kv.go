@@ -1,0 +1,245 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/raftspec/raftspec/kv"
+	"github.com/raftspec/raftspec/linearizability"
+	"github.com/raftspec/raftspec/raftapi"
+)
+
+// KVScenario is one scenario of the key/value suite: a test of the lab's
+// kvraft (4B, 4C), by its lab name, run against a KV service (package kv)
+// over the implementation under test.
+type KVScenario struct {
+	Name         string // the lab's name without the part: "Concurrent"
+	Part         string // "4B", "4C"
+	Servers      int
+	Unreliable   bool
+	MaxRaftState int // the servers snapshot at this many bytes of Raft state; -1: never
+	Run          func(k *KVCluster)
+}
+
+// FullName is the lab's test name without "Test": "Concurrent4B".
+func (s KVScenario) FullName() string { return s.Name + s.Part }
+
+// LookupKV returns the KV scenario with the given full name.
+func LookupKV(fullName string) (KVScenario, bool) {
+	for _, s := range KVScenarios() {
+		if s.FullName() == fullName {
+			return s, true
+		}
+	}
+	return KVScenario{}, false
+}
+
+// kvLatency is the round trip of every RPC in the KV suite. In virtual
+// time nothing else takes time: without it, an operation on a reliable
+// network would take none, clients would run unboundedly many in their
+// few seconds, and Speed's bound would measure nothing. 10 ms gives
+// operation rates near those of the lab's own runs (about 1,000
+// operations in a scenario).
+const kvLatency = 10 * time.Millisecond
+
+// RunKV runs every KV scenario (those opts.Run selects) against a KV
+// service over the implementation mk makes, each as a subtest under its
+// lab name.
+func RunKV(t *testing.T, mk raftapi.MakeFunc, opts *Options) {
+	for _, s := range KVScenarios() {
+		if opts != nil && opts.Run != nil && !opts.Run.MatchString(s.FullName()) {
+			continue
+		}
+		t.Run(s.FullName(), func(t *testing.T) { RunKVScenario(t, s, mk, opts) })
+	}
+}
+
+// RunKVScenario runs one KV scenario against mk, then checks each
+// history its clients recorded for linearizability with porcupine
+// (outside virtual time, where porcupine's budget means real time).
+func RunKVScenario(t *testing.T, s KVScenario, mk raftapi.MakeFunc, opts *Options) {
+	var hs histories
+	var summary string
+	inTime(t, s.FullName(), opts, func(t *testing.T) {
+		k := newKVCluster(t, mk, s, &hs)
+		defer func() { summary = k.end(s.FullName()) }()
+		s.Run(k)
+	})
+	lin := hs.check(t)
+	fmt.Fprintf(opts.summary(), "%s%s\n", summary, lin)
+}
+
+// KVCluster is a Cluster whose servers run the KV service, with clients
+// whose operations are recorded for the linearizability check.
+type KVCluster struct {
+	*Cluster
+	maxraftstate int
+	ctx          context.Context // done when the scenario ends: clients stop retrying
+	cancel       context.CancelFunc
+
+	mu      sync.Mutex
+	servers []*kv.Server // live replicas; nil when crashed
+	ops     int
+	nextID  int
+}
+
+func newKVCluster(t testing.TB, mk raftapi.MakeFunc, s KVScenario, hs *histories) *KVCluster {
+	k := &KVCluster{maxraftstate: s.MaxRaftState, servers: make([]*kv.Server, s.Servers)}
+	k.ctx, k.cancel = context.WithCancel(context.Background())
+	k.Cluster = NewCluster(t, mk, s.Servers, ClusterOptions{Unreliable: s.Unreliable, service: k.startServer, histories: hs})
+	k.net.SetLatency(kvLatency)
+	return k
+}
+
+// startServer is the Cluster's service: a kv.Server over a new Raft.
+func (k *KVCluster) startServer(i int, ends []raftapi.Peer, p *Persister, mk raftapi.MakeFunc) (raftapi.Raft, []any, func()) {
+	s, err := kv.StartServer(ends, i, p, k.maxraftstate, mk)
+	if err != nil {
+		k.fail(err.Error())
+		return nil, nil, nil
+	}
+	k.mu.Lock()
+	k.servers[i] = s
+	k.mu.Unlock()
+	return s.Raft(), []any{s}, func() {
+		s.Kill()
+		if err := s.Err(); err != nil {
+			k.fail(err.Error())
+		}
+		k.mu.Lock()
+		if k.servers[i] == s {
+			k.servers[i] = nil
+		}
+		k.mu.Unlock()
+	}
+}
+
+// end stops the clients and ends the cluster; it returns the summary line.
+func (k *KVCluster) end(name string) string {
+	k.cancel()
+	var line stringWriter
+	k.Cluster.end(name, &line)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return fmt.Sprintf("%s  ops %6d", line.trimmed(), k.ops)
+}
+
+type stringWriter struct{ b []byte }
+
+func (w *stringWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
+func (w *stringWriter) trimmed() string {
+	s := string(w.b)
+	for len(s) > 0 && s[len(s)-1] == '\n' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+var _ io.Writer = (*stringWriter)(nil)
+
+// History starts a new history, checked with the KV model when the
+// scenario ends; name says which part of the scenario it records.
+func (k *KVCluster) History(name string) *linearizability.Recorder {
+	return k.Cluster.History(name, linearizability.KVModel())
+}
+
+// KVClient is one client: a kv.Clerk whose operations are recorded in a
+// history.
+type KVClient struct {
+	k   *KVCluster
+	id  int
+	ck  *kv.Clerk
+	net *Client
+	rec *linearizability.Recorder
+}
+
+// MakeClient returns a client recording into rec, connected to the
+// servers listed (nil: all).
+func (k *KVCluster) MakeClient(rec *linearizability.Recorder, servers []int) *KVClient {
+	k.mu.Lock()
+	id := k.nextID
+	k.nextID++
+	k.mu.Unlock()
+	cl := k.net.MakeClient()
+	cl.ConnectTo(servers)
+	return &KVClient{k: k, id: id, ck: kv.MakeClerk(cl.Ends()), net: cl, rec: rec}
+}
+
+// ConnectTo connects the client to the servers listed (nil: all).
+func (c *KVClient) ConnectTo(servers []int) { c.net.ConnectTo(servers) }
+
+// Get, Put and Append run one operation until it is applied, and record
+// it. If the scenario ends first, the operation is recorded with an
+// unknown outcome.
+func (c *KVClient) Get(key string) string { return c.do(kv.Get, key, "") }
+func (c *KVClient) Put(key, value string) { c.do(kv.Put, key, value) }
+func (c *KVClient) Append(key, value string) {
+	c.do(kv.Append, key, value)
+}
+
+var linOp = map[kv.Kind]linearizability.KVOp{kv.Get: linearizability.Get, kv.Put: linearizability.Put, kv.Append: linearizability.Append}
+
+func (c *KVClient) do(kind kv.Kind, key, value string) string {
+	call := c.rec.Call(c.id, linearizability.KVInput{Op: linOp[kind], Key: key, Value: value})
+	v, err := c.ck.Do(c.k.ctx, kv.Op{Kind: kind, Key: key, Value: value})
+	if err != nil {
+		call.Timeout()
+		return ""
+	}
+	call.Return(linearizability.KVOutput{Value: v})
+	c.k.mu.Lock()
+	c.k.ops++
+	c.k.mu.Unlock()
+	return v
+}
+
+// Check fails the scenario unless a Get of key returns want.
+func (c *KVClient) Check(key, want string) {
+	if got := c.Get(key); got != want {
+		c.k.fail(fmt.Sprintf("Get(%q) = %q, want %q", key, shorten(got), shorten(want)))
+	}
+}
+
+func shorten(s string) string {
+	if len(s) <= 80 {
+		return s
+	}
+	return s[:37] + "…" + s[len(s)-37:]
+}
+
+// Partition splits the servers into groups that reach only their own
+// members, and notes it on every live history's timeline.
+func (k *KVCluster) Partition(rec *linearizability.Recorder, groups ...[]int) {
+	k.net.Partition(groups...)
+	if rec != nil {
+		kind := linearizability.Partition
+		if len(groups) == 1 && len(groups[0]) == k.n {
+			kind = linearizability.Heal
+		}
+		rec.Fault(kind, fmt.Sprint(groups))
+	}
+}
+
+// All is every server's number.
+func (k *KVCluster) All() []int {
+	all := make([]int, k.n)
+	for i := range all {
+		all[i] = i
+	}
+	return all
+}
+
+// SnapshotSize is the largest persisted snapshot of any server, in bytes.
+func (k *KVCluster) SnapshotSize() int {
+	k.Cluster.mu.Lock()
+	defer k.Cluster.mu.Unlock()
+	size := 0
+	for _, p := range k.saved {
+		size = max(size, p.SnapshotSize())
+	}
+	return size
+}
