@@ -130,6 +130,7 @@ func failure(model porcupine.Model, n int, state any, op porcupine.Operation) st
 	case RegisterInput:
 		out, _ := registerOutput(op.Output)
 		s, _ := state.(string)
+		after = fmt.Sprintf("after %s (state %s)", plural(n, "operation"), shorten(s))
 		switch in.Op {
 		case Read:
 			return fmt.Sprintf("%s, client %d's Read() returned %s but the model expects %s%s",

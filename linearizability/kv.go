@@ -63,8 +63,9 @@ func KVModel() porcupine.Model {
 		},
 		Equal:             func(a, b any) bool { return a.(string) == b.(string) },
 		Hash:              func(s any) uint64 { return maphash.String(hashSeed, s.(string)) },
-		DescribeOperation: describeKV,
-		DescribeState:     func(s any) string { return shorten(s.(string)) },
+		DescribeOperation: describeKV, // shown as text
+		// States are shown in tooltips as HTML.
+		DescribeState: func(s any) string { return escapeHTML(shorten(s.(string))) },
 	}
 }
 
@@ -94,7 +95,7 @@ func KVModelUnpartitioned() porcupine.Model {
 		Equal:             func(a, b any) bool { return maps.Equal(a.(kvStore), b.(kvStore)) },
 		Hash:              func(s any) uint64 { return s.(kvStore).hash() },
 		DescribeOperation: describeKV,
-		DescribeState:     func(s any) string { return s.(kvStore).String() },
+		DescribeState:     func(s any) string { return escapeHTML(s.(kvStore).String()) },
 	}
 }
 
@@ -236,3 +237,6 @@ func shorten(s string) string {
 	h, t := s[:head], s[len(s)-tail:]
 	return fmt.Sprintf("%q…%q (%d bytes)", strings.ToValidUTF8(h, ""), strings.ToValidUTF8(t, ""), len(s))
 }
+
+// escapeHTML escapes what HTML text must not hold; quotes may stay.
+var escapeHTML = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace

@@ -135,6 +135,7 @@ func TestDescribe(t *testing.T) {
 		{m.DescribeOperation(KVInput{Op: Get, Key: "x"}, nil), `Get("x") → ?`},
 		{m.DescribeState(long), `"0123456789ab"…"` + long[len(long)-28:] + `" (62 bytes)`},
 		{KVModelUnpartitioned().DescribeState(kvStore{"y": "2", "x": "1"}), `{"x": "1", "y": "2"}`},
+		{r.DescribeState("<b>&"), `"&lt;b&gt;&amp;"`},
 		{r.DescribeOperation(RegisterInput{Op: CAS, Expected: "a", Value: "b"}, RegisterOutput{Ok: true}), `CAS("a", "b") → true`},
 		{r.DescribeOperation(RegisterInput{Op: Read}, RegisterOutput{Value: "a"}), `Read() → "a"`},
 		{r.DescribeOperation(RegisterInput{Op: Write, Value: "a"}, nil), `Write("a") → ?`},

@@ -79,7 +79,7 @@ func RegisterModel() porcupine.Model {
 		Equal:             func(a, b any) bool { return a.(string) == b.(string) },
 		Hash:              func(s any) uint64 { return maphash.String(hashSeed, s.(string)) },
 		DescribeOperation: describeRegister,
-		DescribeState:     func(s any) string { return shorten(s.(string)) },
+		DescribeState:     func(s any) string { return escapeHTML(shorten(s.(string))) }, // shown as HTML
 	}
 }
 
