@@ -13,7 +13,11 @@ import (
 // waitTimeout is how long Do waits for its operation to be applied
 // before telling the clerk to try another server. A leader cut off in a
 // minority accepts operations it can never commit; this bounds the wait.
-const waitTimeout = 500 * time.Millisecond
+// It is longer than a partition of the KV suite usually lasts, so a
+// request often sees its fate decided: when the partition heals, the
+// deposed leader applies the new leader's entries at the indices it had
+// given its requests, and must tell each that it lost.
+const waitTimeout = 2 * time.Second
 
 // Server is one replica of the key/value service. Every operation, Get
 // included, is proposed to Raft and takes effect when it is applied: a

@@ -64,13 +64,14 @@ func RunKV(t *testing.T, mk raftapi.MakeFunc, opts *Options) {
 func RunKVScenario(t *testing.T, s KVScenario, mk raftapi.MakeFunc, opts *Options) {
 	var hs histories
 	var summary string
+	// Deferred: a failed scenario leaves inTime by FailNow, and its
+	// histories are checked all the same.
+	defer func() { fmt.Fprintf(opts.summary(), "%s%s\n", summary, hs.check(t)) }()
 	inTime(t, s.FullName(), opts, func(t *testing.T) {
 		k := newKVCluster(t, mk, s, &hs)
 		defer func() { summary = k.end(s.FullName()) }()
 		s.Run(k)
 	})
-	lin := hs.check(t)
-	fmt.Fprintf(opts.summary(), "%s%s\n", summary, lin)
 }
 
 // KVCluster is a Cluster whose servers run the KV service, with clients

@@ -116,14 +116,18 @@ func RunRaft(t *testing.T, mk raftapi.MakeFunc, opts *Options) {
 // that says so and lists the busiest goroutines.
 func RunScenario(t *testing.T, s Scenario, mk raftapi.MakeFunc, opts *Options) {
 	var hs histories
+	// Deferred: a failed scenario leaves inTime by FailNow, and its
+	// histories are checked all the same.
+	defer func() {
+		if lin := hs.check(t); lin != "" {
+			fmt.Fprintf(opts.summary(), "  ... %s%s\n", s.FullName(), lin)
+		}
+	}()
 	inTime(t, s.FullName(), opts, func(t *testing.T) {
 		c := NewCluster(t, mk, s.Servers, ClusterOptions{Unreliable: s.Unreliable, Snapshot: s.Snapshot, histories: &hs})
 		defer c.end(s.FullName(), opts.summary())
 		s.Run(c)
 	})
-	if lin := hs.check(t); lin != "" {
-		fmt.Fprintf(opts.summary(), "  ... %s%s\n", s.FullName(), lin)
-	}
 }
 
 // inTime runs body in virtual time (a synctest bubble, watched by the
