@@ -108,3 +108,27 @@ func TestCheckWhyLongValues(t *testing.T) {
 	require.Contains(t, res.Why, `returned "012345678901"…"345678901234567890123456789?" (81 bytes) but the model expects`)
 	require.Contains(t, res.Why, "(they first differ at byte 80)")
 }
+
+// Two keys without a linearization: Why explains the first and counts the
+// other.
+func TestCheckWhyTwoPartitions(t *testing.T) {
+	t.Setenv(ArtifactsEnv, t.TempDir())
+	ops := []porcupine.Operation{
+		kv(0, 0, 10, Put, "x", "1", ""), kv(1, 20, 30, Get, "x", "", "2"),
+		kv(0, 40, 50, Put, "y", "1", ""), kv(1, 60, 70, Get, "y", "", ""),
+	}
+	res := Check(KVModel(), History{Ops: ops}, 0)
+	require.Equal(t, `after 1 operation on key "x" (state "1"), client 1's Get("x") returned "2" but the model expects "1"`+
+		` (1 other partition has no linearization either)`, res.Why)
+}
+
+// A prefix that is not the longest (as when the budget cuts a partition's
+// search short) is not taken for a proof.
+func TestExplainPartitionUnproved(t *testing.T) {
+	part := []porcupine.Operation{kv(0, 0, 10, Put, "x", "1", ""), kv(1, 20, 30, Get, "x", "", "1")}
+	why, proved := explainPartition(KVModel(), part, nil)
+	require.False(t, proved)
+	require.Equal(t, `after 0 operations (state ""), the search stopped; the first operation left to return was client 0's Put("x", "1")`, why)
+	_, proved = explainPartition(KVModel(), part[1:], nil)
+	require.True(t, proved)
+}

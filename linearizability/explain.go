@@ -27,26 +27,28 @@ func explain(model porcupine.Model, ops []porcupine.Operation, info porcupine.Li
 	if len(partials) != len(parts) {
 		return fmt.Sprintf("porcupine found %d partitions, Partition gives %d now (is it deterministic?)", len(partials), len(parts))
 	}
-	failed := -1
-	others := 0
-	var prefix []int
+	// A partition whose search the budget cut short also lacks a complete
+	// linearization; one whose next operation provably cannot step is
+	// preferred, being the one porcupine found illegal.
+	var why string
+	found, proved := 0, false
 	for p, part := range parts {
 		longest := longestPartial(partials[p])
 		if len(longest) == len(part) {
 			continue
 		}
-		if failed >= 0 {
-			others++
-			continue
+		found++
+		if !proved {
+			why, proved = explainPartition(model, part, longest)
 		}
-		failed, prefix = p, longest
 	}
-	if failed < 0 {
+	switch {
+	case found == 0:
 		return "porcupine found no partition without a linearization"
-	}
-	why := explainPartition(model, parts[failed], prefix)
-	if others > 0 {
-		why += fmt.Sprintf(" (%d other partitions have no linearization either)", others)
+	case found == 2:
+		why += " (1 other partition has no linearization either)"
+	case found > 2:
+		why += fmt.Sprintf(" (%d other partitions have no linearization either)", found-1)
 	}
 	return why
 }
@@ -64,7 +66,10 @@ func longestPartial(partials [][]int) []int {
 	return best
 }
 
-func explainPartition(model porcupine.Model, part []porcupine.Operation, prefix []int) string {
+// explainPartition explains why part has no linearization that extends
+// prefix, and says whether that is proved: whether the operation it names
+// cannot step.
+func explainPartition(model porcupine.Model, part []porcupine.Operation, prefix []int) (string, bool) {
 	step := model.Step
 	if step == nil {
 		step = func(s, in, out any) (bool, any) { return model.StepContext(context.Background(), s, in, out) }
@@ -73,11 +78,11 @@ func explainPartition(model porcupine.Model, part []porcupine.Operation, prefix 
 	done := make([]bool, len(part))
 	for _, id := range prefix {
 		if id < 0 || id >= len(part) || done[id] {
-			return fmt.Sprintf("partial linearization names operation %d of %d (is Partition deterministic?)", id, len(part))
+			return fmt.Sprintf("partial linearization names operation %d of %d (is Partition deterministic?)", id, len(part)), false
 		}
 		ok, next := step(state, part[id].Input, part[id].Output)
 		if !ok {
-			return fmt.Sprintf("replaying the longest partial linearization failed at operation %d (is the model deterministic?)", id)
+			return fmt.Sprintf("replaying the longest partial linearization failed at operation %d (is the model deterministic?)", id), false
 		}
 		state, done[id] = next, true
 	}
@@ -89,11 +94,11 @@ func explainPartition(model porcupine.Model, part []porcupine.Operation, prefix 
 	}
 	op := part[first]
 	if ok, _ := step(state, op.Input, op.Output); ok {
-		// Not expected (see explain); say what is known.
-		return fmt.Sprintf("after %s (state %s), no operation could follow; the first to return was client %d's %s",
-			plural(len(prefix), "operation"), describeState(model, state), op.ClientId, describeOp(model, op))
+		// Only if the budget cut the search short (see explain).
+		return fmt.Sprintf("after %s (state %s), the search stopped; the first operation left to return was client %d's %s",
+			plural(len(prefix), "operation"), describeState(model, state), op.ClientId, describeOp(model, op)), false
 	}
-	return failure(model, len(prefix), state, op)
+	return failure(model, len(prefix), state, op), true
 }
 
 // before orders operations by return, then call, then client.
