@@ -108,3 +108,27 @@ func TestRecorderVirtualTime(t *testing.T) {
 	t.Setenv(ArtifactsEnv, t.TempDir())
 	require.Equal(t, Illegal, Check(KVModel(), h, 0).Verdict) // outside the bubble, as Check's doc says
 }
+
+// The read of "2" is explained by client 1's Put if it timed out (it may
+// have happened), not if it failed (it certainly did not).
+func TestRecorderTimeoutVersusFail(t *testing.T) {
+	t.Setenv(ArtifactsEnv, t.TempDir())
+	for _, timedOut := range []bool{true, false} {
+		r := NewRecorder()
+		r.Call(0, KVInput{Op: Put, Key: "x", Value: "1"}).Return(KVOutput{})
+		put := r.Call(1, KVInput{Op: Put, Key: "x", Value: "2"})
+		r.Call(2, KVInput{Op: Get, Key: "x"}).Return(KVOutput{Value: "2"})
+		want := Ok
+		if timedOut {
+			put.Timeout()
+		} else {
+			put.Fail()
+			want = Illegal
+		}
+		res := Check(KVModel(), r.History(), 0)
+		require.Equal(t, want, res.Verdict, "timed out: %t", timedOut)
+		if !timedOut {
+			require.Contains(t, res.Why, `client 2's Get("x") returned "2" but the model expects "1"`)
+		}
+	}
+}
