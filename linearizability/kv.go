@@ -48,9 +48,10 @@ type KVOutput struct {
 
 // KVModel is the sequential specification of a key/value store: Get, Put and
 // Append over string keys and values, every key initially "". It partitions
-// the history by key (operations on different keys commute, so the history
-// is linearizable iff each key's sub-history is; Horn & Kroening's
-// P-compositionality), and its state is then the value of one key.
+// the history by key (linearizability is local, Herlihy & Wing: the history
+// is linearizable iff each key's sub-history is; porcupine checks the parts
+// apart, Horn & Kroening's P-compositionality), and its state is then the
+// value of one key.
 func KVModel() porcupine.Model {
 	return porcupine.Model{
 		Partition:      partitionKV,
