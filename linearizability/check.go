@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -25,6 +26,7 @@ type Result struct {
 	Elapsed time.Duration // wall time of the check
 	HTML    string        // on Illegal: the path of porcupine's visualisation
 	Why     string        // on Illegal: which operation could not follow the longest linearizable prefix
+	Replay  string        // on Illegal, for this package's models: the command that checks the history again
 	htmlErr error         // on Illegal: why HTML is empty
 	budget  time.Duration
 }
@@ -36,7 +38,10 @@ const ArtifactsEnv = "RAFTSPEC_ARTIFACTS"
 // Check searches for a linearization of h against model for at most budget
 // (0: no limit). On Illegal, it writes porcupine's visualisation of h, with
 // h's annotations, to a file raftspec-lin-*.html in $RAFTSPEC_ARTIFACTS
-// (default os.TempDir()) and explains the failure in Why.
+// (default os.TempDir()) and explains the failure in Why. If h's inputs are
+// KVInputs or RegisterInputs, it also writes h in the JSON-lines format to
+// raftspec-lin-*.jsonl beside it, and Replay is the raftspec lin command that
+// checks it again.
 //
 // The budget runs on the clock of package time. Inside a testing/synctest
 // bubble that clock is virtual and does not move while the checker computes,
@@ -55,6 +60,9 @@ func Check(model porcupine.Model, h History, budget time.Duration) Result {
 		res.Why = explain(model, h.Ops, info)
 		info.AddAnnotations(h.Annotations)
 		res.HTML, res.htmlErr = writeVisualization(model, info)
+		if res.HTML != "" {
+			res.Replay = writeReplay(strings.TrimSuffix(res.HTML, ".html")+".jsonl", h)
+		}
 	}
 	res.Elapsed = time.Since(start)
 	return res
@@ -69,6 +77,9 @@ func (r Result) Err() error {
 	case Illegal:
 		if r.HTML == "" {
 			return fmt.Errorf("history is not linearizable: %s; no visualisation: %v", r.Why, r.htmlErr)
+		}
+		if r.Replay != "" {
+			return fmt.Errorf("history is not linearizable: %s; visualisation: %s; replay: %s", r.Why, r.HTML, r.Replay)
 		}
 		return fmt.Errorf("history is not linearizable: %s; visualisation: %s", r.Why, r.HTML)
 	case Unknown:
@@ -105,4 +116,26 @@ func writeVisualization(model porcupine.Model, info porcupine.LinearizationInfo)
 		return "", errors.Join(err, os.Remove(f.Name()))
 	}
 	return f.Name(), nil
+}
+
+// writeReplay writes h to path and returns the raftspec lin command that
+// checks it, or "" if h is not of this package's models or cannot be
+// written (the visualisation is what matters).
+func writeReplay(path string, h History) string {
+	model := "kv"
+	if len(h.Ops) > 0 {
+		if _, ok := h.Ops[0].Input.(RegisterInput); ok {
+			model = "register"
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return ""
+	}
+	err = WriteHistory(f, h)
+	if cerr := f.Close(); err != nil || cerr != nil {
+		os.Remove(path)
+		return ""
+	}
+	return fmt.Sprintf("raftspec lin -model %s %s", model, path)
 }

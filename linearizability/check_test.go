@@ -33,7 +33,17 @@ func TestCheckIllegal(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(html), "leader 0 cut off from 1 and 2", "the fault is annotated")
 	require.Contains(t, string(html), `Get(\"x\") → \"a1\"`)
-	require.EqualError(t, res.Err(), "history is not linearizable: "+res.Why+"; visualisation: "+res.HTML)
+	jsonl := strings.TrimSuffix(res.HTML, ".html") + ".jsonl"
+	require.Equal(t, "raftspec lin -model kv "+jsonl, res.Replay)
+	require.EqualError(t, res.Err(), "history is not linearizable: "+res.Why+"; visualisation: "+res.HTML+"; replay: "+res.Replay)
+
+	// The replay file holds the same history.
+	f, err := os.Open(jsonl)
+	require.NoError(t, err)
+	defer f.Close()
+	h, err := ReadHistory(f, "kv")
+	require.NoError(t, err)
+	require.Equal(t, r.History(), h)
 }
 
 func TestCheckOk(t *testing.T) {
@@ -95,6 +105,8 @@ func TestCheckWhyOtherModels(t *testing.T) {
 	}}, 0)
 	require.Equal(t, "after 1 operation (state 1), client 1's Inc() → 3 cannot follow", res.Why)
 	require.NotEmpty(t, res.HTML)
+	require.Empty(t, res.Replay, "no JSON lines for another package's model")
+	require.EqualError(t, res.Err(), "history is not linearizable: "+res.Why+"; visualisation: "+res.HTML)
 }
 
 // Long values are shortened in Why; where they part is said.
