@@ -39,8 +39,10 @@ type KVInput struct {
 
 // KVOutput is the output of a key/value call. Value is what a Get returned
 // (Put and Append return nothing). Unknown says the call's outcome is unknown
-// (it timed out): the model accepts any output for it. A nil output means
-// the same.
+// (it timed out): the model accepts any output for it, and a Put or Append
+// takes effect where it is linearized. Such a call should return at infinity
+// (as Call.Timeout records it), so that it may also never take effect. A nil
+// output means the same as Unknown.
 type KVOutput struct {
 	Value   string
 	Unknown bool

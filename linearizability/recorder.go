@@ -16,8 +16,8 @@ import (
 // recorded at the same reading of the clock as the one before it gets the
 // next nanosecond. So the order in which the recorder saw the events is kept
 // even when the clock does not move, as in a synctest bubble between two
-// blocking operations, and the real-time order the check relies on is
-// exactly what the clients observed.
+// blocking operations: the real-time order the check relies on is not lost
+// to a clock that stood still.
 type Recorder struct {
 	start time.Time
 

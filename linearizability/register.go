@@ -37,8 +37,10 @@ type RegisterInput struct {
 
 // RegisterOutput is the output of a register call: Value is what a Read
 // returned, Ok whether a CAS swapped. Unknown says the outcome is unknown (the
-// call timed out): the model accepts any output for it. A nil output means
-// the same.
+// call timed out): the model accepts any output for it, and a Write or CAS
+// takes effect where it is linearized. Such a call should return at infinity
+// (as Call.Timeout records it), so that it may also never take effect. A nil
+// output means the same as Unknown.
 type RegisterOutput struct {
 	Value   string
 	Ok      bool
