@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/anishathalye/porcupine"
 )
@@ -117,6 +118,13 @@ func before(a, b porcupine.Operation) bool {
 func failure(model porcupine.Model, n int, state any, op porcupine.Operation) string {
 	after := fmt.Sprintf("after %s (state %s)", plural(n, "operation"), describeState(model, state))
 	switch in := op.Input.(type) {
+	case boundedAppend:
+		// The Get that bounds the Append is what went wrong (kvprune.go).
+		s, _ := state.(string)
+		v := s + in.Value
+		return fmt.Sprintf("after %s on key %s (state %s), client %d's Get(%s) returned %s but the model expects a value starting with %s%s: it was called after client %d's %s returned",
+			plural(n, "operation"), shorten(in.Key), shorten(s), in.get, shorten(in.Key), shorten(in.bound), shorten(v),
+			firstDifference(in.bound, v), op.ClientId, describeKVInput(in.KVInput))
 	case KVInput:
 		out, _ := kvOutput(op.Output)
 		var v string
@@ -148,16 +156,33 @@ func failure(model porcupine.Model, n int, state any, op porcupine.Operation) st
 	return fmt.Sprintf("%s, client %d's %s cannot follow", after, op.ClientId, describeOp(model, op))
 }
 
-// firstDifference says where two long values part, which shorten may hide.
-func firstDifference(a, b string) string {
-	if len(a) <= 48 && len(b) <= 48 {
+// firstDifference says where two long values, what was observed and what
+// the model expects, part, which shorten may hide: the byte, and each value
+// around it.
+func firstDifference(observed, expected string) string {
+	if len(observed) <= 48 && len(expected) <= 48 {
 		return ""
 	}
 	i := 0
-	for i < len(a) && i < len(b) && a[i] == b[i] {
+	for i < len(observed) && i < len(expected) && observed[i] == expected[i] {
 		i++
 	}
-	return fmt.Sprintf(" (they first differ at byte %d)", i)
+	from := max(0, i-8)
+	return fmt.Sprintf(" (they first differ at byte %d: %s where the model expects %s)",
+		i, excerpt(observed, from), excerpt(expected, from))
+}
+
+// excerpt quotes s from byte from, at most 24 bytes of it.
+func excerpt(s string, from int) string {
+	to := min(len(s), from+24)
+	q := fmt.Sprintf("%q", strings.ToValidUTF8(s[from:to], ""))
+	if from > 0 {
+		q = "…" + q
+	}
+	if to < len(s) {
+		q += "…"
+	}
+	return q
 }
 
 func describeState(model porcupine.Model, state any) string {

@@ -32,7 +32,7 @@ func TestReadHistoryExamples(t *testing.T) {
 
 	res := Check(KVModel(), readFile(t, "testdata/kv-illegal.jsonl", "kv"), 0)
 	require.Equal(t, Illegal, res.Verdict)
-	require.Equal(t, `after 3 operations on key "x" (state "a1a2"), client 3's Get("x") returned "a1" but the model expects "a1a2"`, res.Why)
+	require.Equal(t, `after 3 operations on key "x" (state "a2"), client 3's Get("x") returned "a1" but the model expects "a2"`, res.Why)
 
 	require.Equal(t, Ok, Check(RegisterModel(), readFile(t, "testdata/register-ok.jsonl", "register"), 0).Verdict)
 }

@@ -60,8 +60,10 @@ func KVModel() porcupine.Model {
 		PartitionEvent: partitionKVEvents,
 		Init:           func() any { return "" },
 		Step: func(state, input, output any) (bool, any) {
-			in := kvInput(input)
-			ok, v := stepKV(state.(string), in, output)
+			ok, v := stepKV(state.(string), kvInput(input), output)
+			if b, bounded := input.(boundedAppend); ok && bounded && !strings.HasPrefix(b.bound, v) {
+				return false, state // see kvprune.go
+			}
 			return ok, v
 		},
 		Equal:             func(a, b any) bool { return a.(string) == b.(string) },
@@ -120,6 +122,9 @@ func stepKV(v string, in KVInput, output any) (bool, string) {
 }
 
 func kvInput(x any) KVInput {
+	if b, ok := x.(boundedAppend); ok {
+		return b.KVInput
+	}
 	in, ok := x.(KVInput)
 	if !ok {
 		panic(fmt.Sprintf("linearizability: KV model got an input of type %T, want KVInput", x))
@@ -139,7 +144,8 @@ func kvOutput(x any) (KVOutput, bool) {
 	return out, !out.Unknown
 }
 
-// partitionKV groups the operations by key, keys in order of first call.
+// partitionKV groups the operations by key, keys in order of first call,
+// and bounds the Appends (kvprune.go).
 func partitionKV(ops []porcupine.Operation) [][]porcupine.Operation {
 	var parts [][]porcupine.Operation
 	index := map[string]int{}
@@ -152,6 +158,9 @@ func partitionKV(ops []porcupine.Operation) [][]porcupine.Operation {
 			parts = append(parts, nil)
 		}
 		parts[i] = append(parts[i], op)
+	}
+	for _, part := range parts {
+		boundAppends(part)
 	}
 	return parts
 }

@@ -9,14 +9,22 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// genKV returns a legal history: a sequential execution of n operations on
-// keys keys by at most clients clients, each operation's interval stretched
-// at random (up to spread on each side) around its linearization point, so
-// that concurrent operations overlap. One write in timeouts (if not 0) times
-// out: its outcome is unknown and it returns at infinity. stale holds, for each Get, a value its
-// key held earlier that differs from what the Get returned ("" if none), to
-// plant stale reads with.
-func genKV(rng *rand.Rand, clients, n, keys int, spread int64, timeouts int) (ops []porcupine.Operation, stale []string) {
+// gen describes a generated KV history.
+type gen struct {
+	clients, n, keys int
+	spread           int64 // how far an interval may stretch on each side of its linearization point
+	timeouts         int   // one write in timeouts times out (0: none)
+	puts             int   // percentage of writes that are Puts, the others Appends
+}
+
+// genKV returns a legal history: a sequential execution of g.n operations,
+// each operation's interval stretched at random around its linearization
+// point, so that concurrent operations overlap. A timed-out write happened,
+// and returns at infinity. stale holds, for each Get, a value its key held
+// earlier that differs from what the Get returned ("" if none), to plant
+// stale reads with.
+func genKV(rng *rand.Rand, g gen) (ops []porcupine.Operation, stale []string) {
+	clients, n, keys, spread, timeouts := g.clients, g.n, g.keys, g.spread, g.timeouts
 	const gap = 100 // between linearization points
 	state := map[string][]string{}
 	busy := make([]int64, clients) // each client's last return: a client calls one operation at a time
@@ -42,15 +50,15 @@ func genKV(rng *rand.Rand, clients, n, keys int, spread int64, timeouts int) (op
 			cur = values[len(values)-1]
 		}
 		in := KVInput{Key: key}
-		switch x := rng.Intn(10); {
-		case x < 4:
+		switch {
+		case rng.Intn(10) < 4:
 			in.Op = Get
 			old := ""
 			if len(values) > 1 {
 				old = values[rng.Intn(len(values)-1)]
 			}
 			stale = append(stale, old)
-		case x < 7:
+		case rng.Intn(100) < g.puts:
 			in.Op, in.Value = Put, fmt.Sprint(i)
 			state[key] = append(values, in.Value)
 		default:
@@ -95,16 +103,26 @@ func plant(rng *rand.Rand, ops []porcupine.Operation, stale []string) ([]porcupi
 	return nil, false
 }
 
-// KVModel partitions by key; KVModelUnpartitioned is its plain twin. On
-// small random histories, legal and with a planted stale read, both give
-// the same verdict. Reference: Horn & Kroening, P-compositionality.
+// KVModel partitions by key and bounds Appends (kvprune.go);
+// KVModelUnpartitioned is its plain twin. On small random histories, legal
+// and with a planted stale read, with many Puts, few or none, both give the
+// same verdict. Reference: Horn & Kroening, P-compositionality.
 func TestKVModelTwin(t *testing.T) {
 	t.Setenv(ArtifactsEnv, t.TempDir())
 	rng := rand.New(rand.NewSource(1))
-	illegal := 0
+	illegal, bounded := 0, 0
 	const runs = 300
 	for run := range runs {
-		ops, stale := genKV(rng, 2+rng.Intn(4), 5+rng.Intn(30), 1+rng.Intn(3), int64(rng.Intn(400)), 10)
+		g := gen{clients: 2 + rng.Intn(4), n: 5 + rng.Intn(30), keys: 1 + rng.Intn(3), spread: int64(rng.Intn(400)),
+			timeouts: 10, puts: []int{50, 10, 0}[run%3]}
+		ops, stale := genKV(rng, g)
+		for _, part := range partitionKV(ops) {
+			for _, op := range part {
+				if _, ok := op.Input.(boundedAppend); ok {
+					bounded++
+				}
+			}
+		}
 		got := Check(KVModel(), History{Ops: ops}, 0).Verdict
 		require.Equal(t, Ok, got, "run %d: a generated history is legal", run)
 		require.Equal(t, got, Check(KVModelUnpartitioned(), History{Ops: ops}, 0).Verdict, "run %d", run)
@@ -120,7 +138,8 @@ func TestKVModelTwin(t *testing.T) {
 		}
 	}
 	require.Greater(t, illegal, runs/3, "planted stale reads are mostly caught")
-	t.Logf("%d of %d mutants illegal", illegal, runs)
+	require.Greater(t, bounded, runs, "Appends are bounded")
+	t.Logf("%d of %d mutants illegal; %d Appends bounded", illegal, runs, bounded)
 }
 
 // BenchmarkCheckKV checks a legal history of 15 clients and 3000 operations
@@ -130,7 +149,7 @@ func TestKVModelTwin(t *testing.T) {
 // check with one write in ten timed out, against 0.3 s; partitioned, 15 ms
 // either way).
 func BenchmarkCheckKV(b *testing.B) {
-	ops, _ := genKV(rand.New(rand.NewSource(1)), 15, 3000, 10, 500, 0)
+	ops, _ := genKV(rand.New(rand.NewSource(1)), gen{clients: 15, n: 3000, keys: 10, spread: 500, puts: 50})
 	for _, m := range []struct {
 		name  string
 		model porcupine.Model

@@ -35,7 +35,7 @@ func TestLinIllegal(t *testing.T) {
 	code, out, _ := runLinArgs(linTestdata + "kv-illegal.jsonl")
 	require.Equal(t, 1, code)
 	require.Contains(t, out, "Illegal: 5 operations checked in ")
-	require.Contains(t, out, `client 3's Get("x") returned "a1" but the model expects "a1a2"`)
+	require.Contains(t, out, `client 3's Get("x") returned "a1" but the model expects "a2"`)
 	m := regexp.MustCompile(`visualisation: (\S+)`).FindStringSubmatch(out)
 	require.NotNil(t, m, out)
 	require.Equal(t, dir, filepath.Dir(m[1]))
