@@ -1,8 +1,6 @@
 package kv
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"sync"
 	"time"
@@ -44,14 +42,6 @@ type Server struct {
 type waiter struct {
 	op    Op
 	reply chan Reply // buffered: the applier never blocks on it
-}
-
-// state is what a snapshot holds: the data and the de-duplication table,
-// which must survive with the data, or a retry of an operation already
-// in the snapshot would be applied twice.
-type state struct {
-	Data map[string]string
-	Last map[int64]int64
 }
 
 // StartServer starts replica me: it makes its Raft with mk over peers and
@@ -243,15 +233,9 @@ func (s *Server) maybeSnapshot() {
 	}
 	s.mu.Lock()
 	index := s.lastApplied
-	var buf bytes.Buffer
-	err := gob.NewEncoder(&buf).Encode(state{Data: s.data, Last: s.last})
+	snapshot := encodeState(s.data, s.last)
 	s.mu.Unlock()
-	if err != nil {
-		// Maps of strings and ints always encode; if one ever does not,
-		// carrying on without snapshots only lets the log grow.
-		return
-	}
-	s.rf.Snapshot(index, buf.Bytes())
+	s.rf.Snapshot(index, snapshot)
 }
 
 // restore replaces the state with snapshot's; an empty snapshot is the
@@ -260,16 +244,10 @@ func (s *Server) restore(snapshot []byte) error {
 	if len(snapshot) == 0 {
 		return nil
 	}
-	var st state
-	if err := gob.NewDecoder(bytes.NewReader(snapshot)).Decode(&st); err != nil {
+	data, last, err := decodeState(snapshot)
+	if err != nil {
 		return err
 	}
-	s.data, s.last = st.Data, st.Last
-	if s.data == nil {
-		s.data = map[string]string{}
-	}
-	if s.last == nil {
-		s.last = map[int64]int64{}
-	}
+	s.data, s.last = data, last
 	return nil
 }
