@@ -31,6 +31,12 @@ type Result struct {
 	budget  time.Duration
 }
 
+// explainBudget bounds the search without KVModel's bounds on Appends that
+// Check makes on Illegal, for a longer partial linearization to explain and
+// show (kvprune.go). Small histories take milliseconds; hard ones would
+// take forever. Tests set it to 0, for no second search.
+var explainBudget = time.Second
+
 // ArtifactsEnv names the environment variable that holds the directory where
 // Check writes its visualisations (default: os.TempDir()).
 const ArtifactsEnv = "RAFTSPEC_ARTIFACTS"
@@ -49,6 +55,10 @@ const ArtifactsEnv = "RAFTSPEC_ARTIFACTS"
 // History taken when the bubble's clients are done. Elapsed has the same
 // limit.
 //
+// On Illegal with KVModel, Why and the visualisation come from a second
+// search without the bounds on Appends (see kvprune.go) if it finishes
+// within a second and the budget, else from the first.
+//
 // A model's Partition, if any, must be deterministic (the same history gives
 // the same partitions in the same order): Why is computed from a second call.
 func Check(model porcupine.Model, h History, budget time.Duration) Result {
@@ -56,6 +66,17 @@ func Check(model porcupine.Model, h History, budget time.Duration) Result {
 	verdict, info := porcupine.CheckOperationsVerbose(model, h.Ops, budget)
 	res := Result{Verdict: Verdict(verdict), Ops: len(h.Ops), budget: budget}
 	if verdict == porcupine.Illegal {
+		if plain, ok := withoutBounds(model, h.Ops); ok {
+			limit := explainBudget
+			if budget > 0 {
+				limit = min(limit, budget-time.Since(start))
+			}
+			if limit > 0 {
+				if v, i := porcupine.CheckOperationsVerbose(plain, h.Ops, limit); v == porcupine.Illegal {
+					model, info = plain, i
+				}
+			}
+		}
 		// Why first: Visualize reorders the partial linearizations in place.
 		res.Why = explain(model, h.Ops, info)
 		info.AddAnnotations(h.Annotations)

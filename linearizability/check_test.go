@@ -26,7 +26,7 @@ func TestCheckIllegal(t *testing.T) {
 
 	require.Equal(t, Illegal, res.Verdict)
 	require.Equal(t, 3, res.Ops)
-	require.Equal(t, `after 1 operation on key "x" (state "a1"), client 3's Get("x") returned "a1" but the model expects a value starting with "a1a2": it was called after client 1's Append("x", "a2") returned`, res.Why)
+	require.Equal(t, `after 2 operations on key "x" (state "a1a2"), client 3's Get("x") returned "a1" but the model expects "a1a2"`, res.Why)
 	require.Equal(t, dir, filepath.Dir(res.HTML))
 	require.True(t, strings.HasPrefix(filepath.Base(res.HTML), "raftspec-lin-") && strings.HasSuffix(res.HTML, ".html"), res.HTML)
 	html, err := os.ReadFile(res.HTML)
@@ -117,7 +117,7 @@ func TestCheckWhyLongValues(t *testing.T) {
 		kv(0, 0, 10, Put, "x", long, ""), kv(0, 20, 30, Append, "x", "!", ""), kv(1, 40, 50, Get, "x", "", long+"?"),
 	}
 	res := Check(KVModel(), History{Ops: ops}, 0)
-	require.Contains(t, res.Why, `client 1's Get("x") returned "012345678901"…"345678901234567890123456789?" (81 bytes) but the model expects a value starting with`)
+	require.Contains(t, res.Why, `client 1's Get("x") returned "012345678901"…"345678901234567890123456789?" (81 bytes) but the model expects "012345678901"…"345678901234567890123456789!" (81 bytes)`)
 	require.Contains(t, res.Why, `(they first differ at byte 80: …"23456789?" where the model expects …"23456789!")`)
 }
 

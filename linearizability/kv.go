@@ -144,9 +144,18 @@ func kvOutput(x any) (KVOutput, bool) {
 	return out, !out.Unknown
 }
 
-// partitionKV groups the operations by key, keys in order of first call,
-// and bounds the Appends (kvprune.go).
+// partitionKV groups the operations by key and bounds the Appends
+// (kvprune.go).
 func partitionKV(ops []porcupine.Operation) [][]porcupine.Operation {
+	parts := partitionByKey(ops)
+	for _, part := range parts {
+		boundAppends(part)
+	}
+	return parts
+}
+
+// partitionByKey groups the operations by key, keys in order of first call.
+func partitionByKey(ops []porcupine.Operation) [][]porcupine.Operation {
 	var parts [][]porcupine.Operation
 	index := map[string]int{}
 	for _, op := range ops {
@@ -158,9 +167,6 @@ func partitionKV(ops []porcupine.Operation) [][]porcupine.Operation {
 			parts = append(parts, nil)
 		}
 		parts[i] = append(parts[i], op)
-	}
-	for _, part := range parts {
-		boundAppends(part)
 	}
 	return parts
 }

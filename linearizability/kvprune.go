@@ -22,6 +22,12 @@ import (
 // linearization, so the verdict is the same (the twin test checks it
 // against KVModelUnpartitioned, which has no bounds), but a wrong order of
 // appends is refused as it is made.
+//
+// The price is in the explanation: the search stops at the first Append
+// the bounds refuse, so the longest partial linearization ends before it,
+// empty when that Append is the first. On Illegal, Check therefore searches
+// again without the bounds for a while (withoutBounds), and explains from
+// that search if it finishes.
 
 // boundedAppend is an Append with the shortest value returned by a Get
 // called after it returned.
@@ -73,4 +79,21 @@ func boundAppends(part []porcupine.Operation) {
 func value(get porcupine.Operation) string {
 	out, _ := kvOutput(get.Output)
 	return out.Value
+}
+
+// withoutBounds returns model without the bounds on Appends, if it is
+// KVModel and they bound any of ops.
+func withoutBounds(model porcupine.Model, ops []porcupine.Operation) (porcupine.Model, bool) {
+	if model.Partition == nil {
+		return model, false
+	}
+	for _, part := range model.Partition(ops) {
+		for _, op := range part {
+			if _, ok := op.Input.(boundedAppend); ok {
+				model.Partition = partitionByKey
+				return model, true
+			}
+		}
+	}
+	return model, false
 }

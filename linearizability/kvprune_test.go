@@ -58,6 +58,7 @@ func oneKeyAppends(rng *rand.Rand, clients, each int) ([]porcupine.Operation, []
 // orders to try without the bounds on Appends, one with them.
 func TestKVModelOneKeyAppends(t *testing.T) {
 	t.Setenv(ArtifactsEnv, t.TempDir())
+	noSecondSearch(t) // without the bounds, it would not finish anyway
 	ops, appends := oneKeyAppends(rand.New(rand.NewSource(1)), 5, 10)
 	res := Check(KVModel(), History{Ops: ops}, 0)
 	require.Equal(t, Ok, res.Verdict)
@@ -83,4 +84,40 @@ func swap(s, a, b string) string {
 	s = strings.Replace(s, a, "\x00", 1)
 	s = strings.Replace(s, b, a, 1)
 	return strings.Replace(s, "\x00", b, 1)
+}
+
+// noSecondSearch makes Check explain from the search with the bounds on
+// Appends, as when the search without them does not finish in time.
+func noSecondSearch(t *testing.T) {
+	old := explainBudget
+	explainBudget = 0
+	t.Cleanup(func() { explainBudget = old })
+}
+
+// The bounds refuse the first append the Get lacks: Why names the Get.
+// Without the second search, the partial linearization is empty here.
+func TestKVModelBoundsWhy(t *testing.T) {
+	t.Setenv(ArtifactsEnv, t.TempDir())
+	noSecondSearch(t)
+	res := Check(KVModel(), History{Ops: kvCases[3].ops}, 0)
+	require.Equal(t, `after 0 operations on key "x" (state ""), client 2's Get("x") returned "b" but the model expects a value starting with "a": `+
+		`it was called after client 0's Append("x", "a") returned`, res.Why)
+}
+
+// Only the Appends after every Put on their key are bounded, by the
+// shortest value of the Gets called after they returned.
+func TestBoundAppends(t *testing.T) {
+	part := []porcupine.Operation{
+		kv(0, 0, 10, Append, "x", "a", ""), // before the Put returned: unbounded
+		kv(1, 5, 20, Put, "x", "p", ""),
+		kv(0, 21, 30, Append, "x", "b", ""),
+		kv(2, 30, 40, Get, "x", "", "pb"),  // concurrent with the Append: no bound
+		kv(3, 31, 45, Get, "x", "", "pbc"), // called after it returned
+		kv(2, 41, 50, Get, "x", "", "pbcd"),
+		kv(1, 32, 60, Append, "x", "c", ""), // no Get called after it returned
+	}
+	boundAppends(part)
+	require.Equal(t, KVInput{Op: Append, Key: "x", Value: "a"}, part[0].Input)
+	require.Equal(t, boundedAppend{KVInput: KVInput{Op: Append, Key: "x", Value: "b"}, get: 3, bound: "pbc"}, part[2].Input)
+	require.Equal(t, KVInput{Op: Append, Key: "x", Value: "c"}, part[6].Input)
 }

@@ -47,7 +47,7 @@ var kvCases = []historyCase{
 	{name: "lost append", want: Illegal, ops: []porcupine.Operation{
 		kv(0, 0, 10, Append, "x", "a", ""), kv(1, 20, 30, Append, "x", "b", ""), kv(2, 40, 50, Get, "x", "", "b"),
 		kv(3, 0, 50, Put, "y", "1", ""),
-	}, why: `after 0 operations on key "x" (state ""), client 2's Get("x") returned "b" but the model expects a value starting with "a": it was called after client 0's Append("x", "a") returned`},
+	}, why: `after 2 operations on key "x" (state "ab"), client 2's Get("x") returned "b" but the model expects "ab"`},
 	{name: "duplicated append", want: Illegal, ops: []porcupine.Operation{
 		kv(0, 0, 10, Append, "x", "a", ""), kv(1, 20, 30, Get, "x", "", "aa"),
 	}, why: `after 1 operation on key "x" (state "a"), client 1's Get("x") returned "aa" but the model expects "a"`},
