@@ -121,3 +121,15 @@ func TestBoundAppends(t *testing.T) {
 	require.Equal(t, boundedAppend{KVInput: KVInput{Op: Append, Key: "x", Value: "b"}, get: 3, bound: "pbc"}, part[2].Input)
 	require.Equal(t, KVInput{Op: Append, Key: "x", Value: "c"}, part[6].Input)
 }
+
+// BenchmarkCheckKVOneKeyAppends checks the lab's UnreliableOneKey history
+// (5 clients × 10 appends to one key, then a Get) with KVModel. Without the
+// bounds on Appends, 5 × 3 appends already take more than 10 s.
+func BenchmarkCheckKVOneKeyAppends(b *testing.B) {
+	ops, _ := oneKeyAppends(rand.New(rand.NewSource(1)), 5, 10)
+	for b.Loop() {
+		if res := Check(KVModel(), History{Ops: ops}, 0); res.Verdict != Ok {
+			b.Fatal(res.Err())
+		}
+	}
+}
