@@ -53,7 +53,10 @@ type KVOutput struct {
 // the history by key (linearizability is local, Herlihy & Wing: the history
 // is linearizable iff each key's sub-history is; porcupine checks the parts
 // apart, Horn & Kroening's P-compositionality), and its state is then the
-// value of one key.
+// value of one key. It also bounds each Append by the Gets that must follow
+// it (kvprune.go): the verdict is the same, but concurrent appends to one
+// key, which the search could otherwise take forever to order, are ordered
+// as they are made.
 func KVModel() porcupine.Model {
 	return porcupine.Model{
 		Partition:      partitionKV,
