@@ -50,7 +50,9 @@ func ReadHistory(r io.Reader, model string) (History, error) {
 	latest := int64(math.MinInt64)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 64<<20)
-	for n := 1; sc.Scan(); n++ {
+	n := 0
+	for sc.Scan() {
+		n++
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 			continue
 		}
@@ -88,7 +90,7 @@ func ReadHistory(r io.Reader, model string) (History, error) {
 		h.Ops = append(h.Ops, op)
 	}
 	if err := sc.Err(); err != nil {
-		return History{}, err
+		return History{}, fmt.Errorf("line %d: %v", n+1, err)
 	}
 	if latest == math.MaxInt64 && len(ambiguous) > 0 {
 		return History{}, errors.New("no time left for infinity: the latest time is the largest int64")

@@ -2,9 +2,11 @@ package linearizability
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/anishathalye/porcupine"
 	"github.com/stretchr/testify/require"
@@ -68,6 +70,8 @@ func TestReadHistoryErrors(t *testing.T) {
 		_, err := ReadHistory(strings.NewReader(in), c.model)
 		require.ErrorContains(t, err, c.want, c.line)
 	}
+	_, err := ReadHistory(iotest.ErrReader(errors.New("disk on fire")), "kv")
+	require.EqualError(t, err, "line 1: disk on fire")
 }
 
 // What the recorder records, written and read back, is the same history.
