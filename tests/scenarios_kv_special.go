@@ -93,7 +93,10 @@ func onePartition(k *KVCluster) {
 	// entry's result would return "", which no history explains.
 	done0, done1 := make(chan struct{}), make(chan struct{})
 	go func() { ckp2b.Get("1"); close(done1) }()
-	time.Sleep(10 * kvLatency) // the minority's clerk has found its leader
+	// By now the Get's clerk has found the minority's leader: it tried at
+	// most the three servers it cannot reach (a failed call takes under
+	// 100 ms) and the other minority server first.
+	time.Sleep(500 * time.Millisecond)
 	go func() { ckp2a.Put("1", "15"); close(done0) }()
 	select {
 	case <-done0:
