@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,7 +18,8 @@ type ClusterOptions struct {
 	Snapshot   bool   // the applier calls Snapshot every 10 applied entries (3D)
 	Seed       uint64 // the network's PRNG seed; 0 picks one
 	service    startService
-	histories  *histories // where History records; nil: nowhere
+	histories  *histories    // where History records; nil: nowhere
+	clock      *atomic.Int64 // where the network notes the virtual time of each call; nil: nowhere
 	_          struct{}
 }
 
@@ -82,6 +84,7 @@ func NewCluster(t testing.TB, mk raftapi.MakeFunc, n int, opts ClusterOptions) *
 	c.net.SetReliable(!opts.Unreliable)
 	c.obs = newObservation(c)
 	c.net.onDelivered = c.obs.delivered
+	c.net.clock = opts.clock
 	c.net.SetLongDelays(opts.service == nil)
 	c.service = opts.service
 	for i := range n {

@@ -26,10 +26,12 @@
 // RAFTSPEC_WALLCLOCK=1, which runs the same scenarios on the wall clock.
 //
 // A goroutine that never blocks stops virtual time, so the lab's 120 s
-// limit could never fire; a scenario still running after
-// Options.WallLimit of real time (3 minutes by default) ends the test
+// limit could never fire; a scenario whose virtual time has not advanced
+// for Options.WallLimit of real time (3 minutes by default) ends the test
 // binary with a message that says so and names the goroutines that were
-// not blocked.
+// not blocked. A scenario that is merely slow (a CPU-heavy implementation
+// under the race detector) runs on: the watchdog looks at the virtual
+// time of the network's last call before it says the clock stopped.
 //
 // At the end of each scenario every server is killed and virtual time runs
 // on for 10 s; a goroutine of the scenario still alive after that is

@@ -161,7 +161,7 @@ func TestStalledVirtualTimeIsNamed(t *testing.T) {
 		RunScenario(t, s, mk, &Options{Summary: io.Discard, WallLimit: time.Second})
 		return
 	}
-	failingChild(t, "RAFTSPEC_STALL_CHILD", "SpinningX has run 1s of real time in virtual time", "virtual time stopped advancing", "tests.spinForever")
+	failingChild(t, "RAFTSPEC_STALL_CHILD", "in SpinningX, virtual time has not advanced for 1s of real time", "some goroutine never blocks", "tests.spinForever")
 }
 
 // failingChild runs the calling test again in a child process with env=1

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,8 +68,8 @@ func RunKVScenario(t *testing.T, s KVScenario, mk raftapi.MakeFunc, opts *Option
 	// Deferred: a failed scenario leaves inTime by FailNow, and its
 	// histories are checked all the same.
 	defer func() { fmt.Fprintf(opts.summary(), "%s%s\n", summary, hs.check(t)) }()
-	inTime(t, s.FullName(), opts, func(t *testing.T) {
-		k := newKVCluster(t, mk, s, &hs)
+	inTime(t, s.FullName(), opts, func(t *testing.T, clock *atomic.Int64) {
+		k := newKVCluster(t, mk, s, &hs, clock)
 		defer func() { summary = k.end(s.FullName()) }()
 		s.Run(k)
 	})
@@ -88,10 +89,10 @@ type KVCluster struct {
 	nextID  int
 }
 
-func newKVCluster(t testing.TB, mk raftapi.MakeFunc, s KVScenario, hs *histories) *KVCluster {
+func newKVCluster(t testing.TB, mk raftapi.MakeFunc, s KVScenario, hs *histories, clock *atomic.Int64) *KVCluster {
 	k := &KVCluster{maxraftstate: s.MaxRaftState, servers: make([]*kv.Server, s.Servers)}
 	k.ctx, k.cancel = context.WithCancel(context.Background())
-	k.Cluster = NewCluster(t, mk, s.Servers, ClusterOptions{Unreliable: s.Unreliable, service: k.startServer, histories: hs})
+	k.Cluster = NewCluster(t, mk, s.Servers, ClusterOptions{Unreliable: s.Unreliable, service: k.startServer, histories: hs, clock: clock})
 	k.net.SetLatency(kvLatency)
 	return k
 }

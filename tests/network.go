@@ -45,6 +45,9 @@ type Network struct {
 	onError func(msg string)
 	// onDelivered runs after a handler of server id returned.
 	onDelivered func(id int, method string)
+	// clock, if set, gets the (virtual) time of every call: the
+	// watchdog's evidence that virtual time still advances.
+	clock *atomic.Int64
 }
 
 // server is one incarnation of one peer, as the network dispatches to it.
@@ -288,6 +291,9 @@ func (e *end) Call(method string, args any, reply any) bool {
 		net.peakG.Store(g) // a racy max is fine for a report
 	}
 	net.total.Add(1)
+	if net.clock != nil {
+		net.clock.Store(time.Now().UnixNano())
+	}
 	for _, v := range []any{args, reply} {
 		if msg := unexportedField(reflect.TypeOf(v)); msg != "" {
 			net.report(msg)

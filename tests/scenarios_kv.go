@@ -20,10 +20,10 @@ import (
 const kvElectionTimeout = time.Second
 
 // clientTime is how long the clients of one iteration run: the lab ran
-// them 5 s (2020–24) and then 1 s (2025–26). 3 s leaves room for two or
-// three partitions an iteration and keeps histories (and the quadratic
-// cost of re-saving a growing state) moderate.
-const clientTime = 3 * time.Second
+// them 5 s (2020–24) and then 1 s (2025–26). 2 s leaves room for two
+// partitions an iteration, and keeps histories (and the quadratic cost of
+// re-saving a growing state, which the race detector multiplies) small.
+const clientTime = 2 * time.Second
 
 // waitClients bounds how long, after the faults heal, the clients may
 // take to finish their last operation: a service that cannot make
