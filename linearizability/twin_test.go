@@ -3,6 +3,7 @@ package linearizability
 import (
 	"fmt"
 	"math/rand"
+	"os"
 	"testing"
 
 	"github.com/anishathalye/porcupine"
@@ -161,6 +162,38 @@ func BenchmarkCheckKV(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(len(ops)), "ops")
+		})
+	}
+}
+
+// BenchmarkCheckFile checks the history in the JSON-lines file that
+// RAFTSPEC_BENCH_HISTORY names (a KV history, e.g. one written by the KV
+// suite with RAFTSPEC_HISTORIES set), partitioned by key and without.
+func BenchmarkCheckFile(b *testing.B) {
+	path := os.Getenv("RAFTSPEC_BENCH_HISTORY")
+	if path == "" {
+		b.Skip("RAFTSPEC_BENCH_HISTORY names no history file")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := ReadHistory(f, "kv")
+	f.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range []struct {
+		name  string
+		model porcupine.Model
+	}{{"partitioned", KVModel()}, {"unpartitioned", KVModelUnpartitioned()}} {
+		b.Run(m.name, func(b *testing.B) {
+			for b.Loop() {
+				if res := Check(m.model, h, 0); res.Verdict != Ok {
+					b.Fatal(res.Err())
+				}
+			}
+			b.ReportMetric(float64(len(h.Ops)), "ops")
 		})
 	}
 }

@@ -2,6 +2,8 @@ package tests
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +15,24 @@ import (
 // linBudget bounds each porcupine check. A check that runs out is a
 // failure: Unknown is never taken as Ok.
 const linBudget = 30 * time.Second
+
+// HistoriesEnv names a directory where, if set, every history a scenario
+// records is written as JSON lines (TEST-N.jsonl), for `raftspec lin` and
+// BenchmarkCheckFile of linearizability/.
+const HistoriesEnv = "RAFTSPEC_HISTORIES"
+
+func save(t *testing.T, path string, h linearizability.History) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = linearizability.WriteHistory(f, h)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		t.Errorf("%s: %v", HistoriesEnv, err)
+	}
+}
 
 // histories are the client histories a scenario recorded, checked for
 // linearizability once it has ended: outside virtual time, where
@@ -54,8 +74,13 @@ func (hs *histories) check(t *testing.T) string {
 	}
 	var slowest time.Duration
 	ops := 0
-	for _, h := range hs.list {
-		res := linearizability.Check(h.model, h.rec.History(), linBudget)
+	dump := os.Getenv(HistoriesEnv)
+	for i, h := range hs.list {
+		hist := h.rec.History()
+		if dump != "" {
+			save(t, filepath.Join(dump, fmt.Sprintf("%s-%d.jsonl", t.Name(), i)), hist)
+		}
+		res := linearizability.Check(h.model, hist, linBudget)
 		slowest = max(slowest, res.Elapsed)
 		ops = max(ops, res.Ops)
 		if err := res.Err(); err != nil {
