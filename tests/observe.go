@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/raftspec/raftspec/invariants"
+	"github.com/raftspec/raftspec/raftapi"
 )
 
 // Inspectable is an optional interface of an implementation: one that can
@@ -21,6 +22,7 @@ type observerAPI interface {
 	ApplyCommand(node, index int, cmd any)
 	ApplySnapshot(node, index, term int)
 	ClaimsLeader(node, term int)
+	Crash(node int)
 	Observe(v *invariants.View, ev invariants.Event)
 	Err() error
 	Evaluations() int64
@@ -29,20 +31,43 @@ type observerAPI interface {
 // observation connects one cluster to its invariants Observer: the
 // cluster installs a fresh Observer as the process-wide current one for
 // its lifetime (an implementation built with -tags invariants reports into
-// it), and feeds it what the harness sees: applies, leadership claims, and
-// Views of Inspectable implementations.
+// it), and feeds it what the harness sees: applies, leadership claims,
+// crashes, and Views of Inspectable implementations.
 type observation struct {
 	o       observerAPI
 	restore func()
-	c       *Cluster
 
 	mu        sync.Mutex
-	lastTerms [][]int // per node: log terms of the last View observed
+	lastTerms [][]int        // per node: log terms of the last View observed
+	shown     []raftapi.Raft // per node: the incarnation whose Views are observed; nil once it crashed
+	fresh     []bool         // per node: no View of shown[i] observed yet
 }
 
 func newObservation(c *Cluster) *observation {
 	o, restore := newObserver()
-	return &observation{o: o, restore: restore, c: c, lastTerms: make([][]int, c.n)}
+	return &observation{o: o, restore: restore, lastTerms: make([][]int, c.n),
+		shown: make([]raftapi.Raft, c.n), fresh: make([]bool, c.n)}
+}
+
+// crashed marks the crash point of server id: the cluster calls it before
+// it copies the server's storage away. The Observer believes nothing the
+// dead incarnation reports after it, and no View of it is taken after it
+// (a View is taken and reported under ob.mu).
+func (ob *observation) crashed(id int) {
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	ob.shown[id], ob.fresh[id], ob.lastTerms[id] = nil, false, nil
+	if ob.o != nil {
+		ob.o.Crash(id)
+	}
+}
+
+// made tells the observation that rf is server id's new incarnation, before
+// anyone can call it: its first View is observed as a (re)start.
+func (ob *observation) made(id int, rf raftapi.Raft) {
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	ob.shown[id], ob.fresh[id], ob.lastTerms[id] = rf, true, nil
 }
 
 // close uninstalls the Observer.
@@ -95,22 +120,30 @@ func (ob *observation) started(id int) {
 	ob.inspect(id, invariants.Propose, "Start")
 }
 
-// inspect observes server id's View if it has one.
+// inspect observes server id's View if it has one. The first View of an
+// incarnation is observed as a Start, and so checked against what the
+// node persisted before (a restart is not a step of one incarnation).
 func (ob *observation) inspect(id int, kind invariants.Kind, what string) {
 	if ob.o == nil {
 		return
 	}
-	in, ok := ob.c.Raft(id).(Inspectable)
+	// Take the View and report it under one lock: two handlers of one
+	// server that return at once must not report their Views in the other
+	// order (a false "commitIndex went back"), and no View of an
+	// incarnation is reported after its crash point.
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	in, ok := ob.shown[id].(Inspectable)
 	if !ok {
 		return
 	}
-	// Take the View and report it under one lock: two handlers of one
-	// server that return at once must not report their Views in the other
-	// order (a false "commitIndex went back").
-	ob.mu.Lock()
-	defer ob.mu.Unlock()
 	v := in.View()
-	ev := invariants.Event{Kind: kind, Desc: fmt.Sprintf("n%d %s (seen by the harness)", id, what)}
+	desc := fmt.Sprintf("n%d %s (seen by the harness)", id, what)
+	if ob.fresh[id] {
+		kind, ob.fresh[id] = invariants.Start, false
+		desc += ", its first View since it was made"
+	}
+	ev := invariants.Event{Kind: kind, Desc: desc}
 	ev.LogFrom, ob.lastTerms[id] = changedFrom(ob.lastTerms[id], &v)
 	ob.o.Observe(&v, ev)
 }
