@@ -11,8 +11,10 @@ import (
 // Inspectable is an optional interface of an implementation: one that can
 // show its state as an invariants.View gets it checked against the
 // properties (Figure 3 of the paper and the local ones) after every RPC the
-// harness delivers to it, and after every Start it accepts. View must be
-// safe to call concurrently with the implementation's own goroutines.
+// harness delivers to it, and after every Start it accepts. The first View
+// of each incarnation is checked as a restart, against what the View's
+// Persisted said before the crash. View must be safe to call concurrently
+// with the implementation's own goroutines.
 type Inspectable interface {
 	View() invariants.View
 }
