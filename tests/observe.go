@@ -51,13 +51,16 @@ func newObservation(c *Cluster) *observation {
 		shown: make([]raftapi.Raft, c.n), fresh: make([]bool, c.n)}
 }
 
-// crashed marks the crash point of server id: the cluster calls it before
-// it copies the server's storage away. The Observer believes nothing the
-// dead incarnation reports after it, and no View of it is taken after it
-// (a View is taken and reported under ob.mu).
+// crashed marks the crash point of server id, if it is running: the
+// cluster calls it before it copies the server's storage away. The
+// Observer believes nothing the dead incarnation reports after it, and no
+// View of it is taken after it (a View is taken and reported under ob.mu).
 func (ob *observation) crashed(id int) {
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
+	if ob.shown[id] == nil {
+		return // not running: already crashed, or never made
+	}
 	ob.shown[id], ob.fresh[id], ob.lastTerms[id] = nil, false, nil
 	if ob.o != nil {
 		ob.o.Crash(id)
