@@ -39,29 +39,35 @@ type observation struct {
 	o       observerAPI
 	restore func()
 
-	mu        sync.Mutex
-	lastTerms [][]int        // per node: log terms of the last View observed
-	shown     []raftapi.Raft // per node: the incarnation whose Views are observed; nil once it crashed
-	fresh     []bool         // per node: no View of shown[i] observed yet
+	mu        sync.Mutex // held while a View is taken and reported
+	lastTerms [][]int    // per node: log terms of the last View observed
+
+	// Incarnations, under incMu, which is never held while the
+	// implementation runs (a crash must not wait for a View).
+	incMu sync.Mutex
+	shown []raftapi.Raft // per node: the incarnation whose Views are observed; nil once it crashed
+	gen   []int          // per node: bumped when shown changes
+	fresh []bool         // per node: no View of shown[i] observed yet
 }
 
 func newObservation(c *Cluster) *observation {
 	o, restore := newObserver()
 	return &observation{o: o, restore: restore, lastTerms: make([][]int, c.n),
-		shown: make([]raftapi.Raft, c.n), fresh: make([]bool, c.n)}
+		shown: make([]raftapi.Raft, c.n), gen: make([]int, c.n), fresh: make([]bool, c.n)}
 }
 
 // crashed marks the crash point of server id, if it is running: the
 // cluster calls it before it copies the server's storage away. The
 // Observer believes nothing the dead incarnation reports after it, and no
-// View of it is taken after it (a View is taken and reported under ob.mu).
+// View of it is reported after it.
 func (ob *observation) crashed(id int) {
-	ob.mu.Lock()
-	defer ob.mu.Unlock()
+	ob.incMu.Lock()
+	defer ob.incMu.Unlock()
 	if ob.shown[id] == nil {
 		return // not running: already crashed, or never made
 	}
-	ob.shown[id], ob.fresh[id], ob.lastTerms[id] = nil, false, nil
+	ob.shown[id], ob.fresh[id] = nil, false
+	ob.gen[id]++
 	if ob.o != nil {
 		ob.o.Crash(id)
 	}
@@ -70,9 +76,10 @@ func (ob *observation) crashed(id int) {
 // made tells the observation that rf is server id's new incarnation, before
 // anyone can call it: its first View is observed as a (re)start.
 func (ob *observation) made(id int, rf raftapi.Raft) {
-	ob.mu.Lock()
-	defer ob.mu.Unlock()
-	ob.shown[id], ob.fresh[id], ob.lastTerms[id] = rf, true, nil
+	ob.incMu.Lock()
+	defer ob.incMu.Unlock()
+	ob.shown[id], ob.fresh[id] = rf, true
+	ob.gen[id]++
 }
 
 // close uninstalls the Observer.
@@ -134,22 +141,32 @@ func (ob *observation) inspect(id int, kind invariants.Kind, what string) {
 	}
 	// Take the View and report it under one lock: two handlers of one
 	// server that return at once must not report their Views in the other
-	// order (a false "commitIndex went back"), and no View of an
-	// incarnation is reported after its crash point.
+	// order (a false "commitIndex went back").
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
-	in, ok := ob.shown[id].(Inspectable)
+	ob.incMu.Lock()
+	rf, gen, fresh := ob.shown[id], ob.gen[id], ob.fresh[id]
+	ob.incMu.Unlock()
+	in, ok := rf.(Inspectable)
 	if !ok {
 		return
 	}
 	v := in.View()
-	desc := fmt.Sprintf("n%d %s (seen by the harness)", id, what)
-	if ob.fresh[id] {
-		kind, ob.fresh[id] = invariants.Start, false
-		desc += ", its first View since it was made"
+	desc, prev := fmt.Sprintf("n%d %s (seen by the harness)", id, what), ob.lastTerms[id]
+	if fresh {
+		kind, desc, prev = invariants.Start, desc+", its first View since it was made", nil
 	}
 	ev := invariants.Event{Kind: kind, Desc: desc}
-	ev.LogFrom, ob.lastTerms[id] = changedFrom(ob.lastTerms[id], &v)
+	var terms []int
+	ev.LogFrom, terms = changedFrom(prev, &v)
+	// Report it only if the incarnation has not crashed meanwhile: no
+	// View of it is reported after its crash point.
+	ob.incMu.Lock()
+	defer ob.incMu.Unlock()
+	if ob.gen[id] != gen {
+		return
+	}
+	ob.fresh[id], ob.lastTerms[id] = false, terms
 	ob.o.Observe(&v, ev)
 }
 
