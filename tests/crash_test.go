@@ -210,3 +210,67 @@ func TestInspectableRestartIsNotAStep(t *testing.T) {
 		t.Errorf("a restarted inspectable fake: recorded %q, want nothing", got)
 	}
 }
+
+// viewGate holds server 0's View while a test crashes it.
+type viewGate struct {
+	mu      sync.Mutex
+	taking  chan struct{} // closed when a held View is being taken
+	release chan struct{} // closed to let it go on
+}
+
+// gatedInspectable is a sound inspectable fake, except that a View of
+// server 0 taken while its gate is set waits for release and then shows
+// garbage (commitIndex 5 of an empty log).
+type gatedInspectable struct {
+	*fakeRaft
+	g *viewGate
+}
+
+func (f gatedInspectable) View() invariants.View {
+	v := invariants.View{ID: f.me, Term: 1, VotedFor: 0}
+	if f.me != 0 {
+		return v
+	}
+	v.Role = invariants.Leader
+	f.g.mu.Lock()
+	taking, release := f.g.taking, f.g.release
+	f.g.mu.Unlock()
+	if taking != nil {
+		close(taking)
+		<-release
+		v.CommitIndex = 5
+	}
+	return v
+}
+
+// A crash does not wait for a View being taken, and a View of an
+// incarnation finished after its crash point is not reported.
+func TestViewAcrossCrashIsDropped(t *testing.T) {
+	g := &viewGate{}
+	rec := withWrappedFakes(t, func(rf *fakeRaft) raftapi.Raft {
+		return gatedInspectable{rf, g}
+	}, func(c *Cluster) {
+		c.One(100, 3, false)
+		taking, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+		g.mu.Lock()
+		g.taking, g.release = taking, release
+		g.mu.Unlock()
+		go func() {
+			defer close(done)
+			c.obs.started(0) // as if n0 accepted a Start: its View is taken
+		}()
+		<-taking
+		c.Crash(0) // returns while the View is still being taken
+		g.mu.Lock()
+		g.taking, g.release = nil, nil
+		g.mu.Unlock()
+		close(release)
+		<-done
+		if err := c.err(); err != nil {
+			c.fatal(err)
+		}
+	})
+	if got := rec.text(); got != "" {
+		t.Errorf("a View taken across a crash: recorded %q, want nothing", got)
+	}
+}
