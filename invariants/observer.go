@@ -21,6 +21,12 @@ import (
 //   - each leader's log when it won (LeaderCompleteness for entries
 //     committed after the election).
 //
+// A node is known by its ID across its incarnations: a restart is a
+// transition of kind Start, checked against what the node persisted
+// before (a restart keeps currentTerm and votedFor). The harness says
+// where each crash happens (Crash), so that what a dead incarnation still
+// does after it is not taken for the node's state.
+//
 // Checks are incremental: a transition is checked against what it
 // changed (Event.LogFrom, the commitIndex advance), not the whole state,
 // so the cost of a run is proportional to its transitions.
@@ -51,6 +57,7 @@ type nodeHistory struct {
 	persist  Durable
 	hasPers  bool
 	started  bool
+	crashed  bool // between Crash and the next Start: reports come from a dead incarnation
 	trace    [TraceLen]traceLine
 	next     int // where the next line goes in trace
 }
@@ -177,6 +184,13 @@ func (o *Observer) Observe(v *View, ev Event) {
 		return
 	}
 	h := o.node(v.ID)
+	if h.crashed {
+		if ev.Kind != Start {
+			o.record(h, ev.Desc+" [after n"+itoa(v.ID)+" crashed: not believed]")
+			return
+		}
+		h.crashed = false
+	}
 	o.record(h, ev.Desc)
 	o.evals.Add(o.check(h, v, ev))
 	if v.Persisted != nil {
@@ -185,6 +199,33 @@ func (o *Observer) Observe(v *View, ev Event) {
 	h.prev = *v
 	h.prev.Log, h.prev.Persisted = nil, nil
 	h.prevLast = v.LastIndex()
+}
+
+// Crash tells o that node crashed here: its stable storage is taken, as
+// it stands at this call, to be what its next incarnation starts from.
+// The harness calls it at its crash point, before it copies the node's
+// storage away.
+//
+// The incarnation that was running may go on for a while (until Kill
+// stops it, or longer); what it writes from then on goes into storage
+// nobody reads. So until a node with this ID reports Start, what it
+// reports is recorded in the transcript, marked, but neither checked nor
+// believed: in particular, a save it makes after the crash point is not
+// what the restart check expects the next incarnation to keep. What was
+// reported before Crash still is.
+//
+// Calling Crash earlier than the copy is sound (a save reported in
+// between is one the copy holds, and is only expected no longer);
+// calling it later is not.
+func (o *Observer) Crash(node int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.viol != nil {
+		return
+	}
+	h := o.node(node)
+	h.crashed = true
+	o.record(h, "n"+itoa(node)+" crashed (seen by the harness)")
 }
 
 // check evaluates the properties on one transition, in order, and stops

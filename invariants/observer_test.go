@@ -246,3 +246,43 @@ func TestObserverRestartKeepsTerm(t *testing.T) {
 	x := requireObserved(t, o, TermMonotonicName)
 	require.Contains(t, x.Found, "restarted in term 3 after persisting term 5")
 }
+
+// persisted reports that node id saved term (with no vote).
+func persisted(o *Observer, id, term int) {
+	v := view(id, term, Follower, 0)
+	v.Persisted = &Durable{Term: term, VotedFor: None}
+	feed(o, Persist, v, 0)
+}
+
+// A save the dead incarnation makes after the crash point lands in storage
+// nobody reads: the restart is not expected to keep it. One made before is.
+func TestObserverCrashPoint(t *testing.T) {
+	o := NewObserver()
+	persisted(o, 0, 9)
+	o.Crash(0)
+	persisted(o, 0, 10)                      // the old incarnation, before Kill stopped it
+	feed(o, Send, view(0, 11, Leader, 0), 0) // nothing it does is believed
+	start(o, view(0, 9, Follower, 0))
+	require.NoError(t, o.Err())
+
+	// The new incarnation is checked as usual, and its saves are believed.
+	persisted(o, 0, 12)
+	feed(o, Tick, view(0, 11, Follower, 0), 0)
+	requireObserved(t, o, TermMonotonicName)
+
+	// A save before the crash point that the restart lost is caught,
+	// whatever the dead incarnation did after it.
+	o = NewObserver()
+	persisted(o, 0, 9)
+	o.Crash(0)
+	persisted(o, 0, 10)
+	start(o, view(0, 8, Follower, 0))
+	x := requireObserved(t, o, TermMonotonicName)
+	require.Contains(t, x.Found, "restarted in term 8 after persisting term 9")
+	require.Equal(t, []string{
+		"n0 persist term 9 follower last 0 commit 0",
+		"n0 crashed (seen by the harness)",
+		"n0 persist term 10 follower last 0 commit 0 [after n0 crashed: not believed]",
+		"n0 start term 8 follower last 0 commit 0",
+	}, x.Trace, "the transcript shows the crash point and what came after it")
+}

@@ -147,9 +147,16 @@ func (c *Cluster) Bytes() int64 { return c.net.TotalBytes() }
 // Crash kills server i as the lab's crash1 does: it is cut off, its
 // incarnation is removed from the network (so it never replies again), its
 // storage is copied away from it, and Kill is called.
+//
+// The crash happens at the copy: the next incarnation starts from what the
+// storage held then. The old one runs on until Kill stops it, and what it
+// writes in between goes into storage nobody reads; the invariants
+// Observer is told of the crash just before the copy, so it does not
+// expect the next incarnation to keep those writes.
 func (c *Cluster) Crash(i int) {
 	c.Disconnect(i)
 	c.net.DeleteServer(i)
+	c.obs.crashed(i) // before the copy: see invariants.Observer.Crash
 	c.mu.Lock()
 	rf, kill := c.rafts[i], c.kills[i]
 	c.rafts[i], c.kills[i] = nil, nil
@@ -209,6 +216,7 @@ func (c *Cluster) Restart(i int) {
 			c.fail(fmt.Sprintf("server %d: Make: %v", i, err))
 		}
 	}
+	c.obs.made(i, rf)
 	stop := make(chan struct{})
 	c.mu.Lock()
 	c.rafts[i] = rf

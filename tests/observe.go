@@ -5,13 +5,16 @@ import (
 	"sync"
 
 	"github.com/raftspec/raftspec/invariants"
+	"github.com/raftspec/raftspec/raftapi"
 )
 
 // Inspectable is an optional interface of an implementation: one that can
 // show its state as an invariants.View gets it checked against the
 // properties (Figure 3 of the paper and the local ones) after every RPC the
-// harness delivers to it, and after every Start it accepts. View must be
-// safe to call concurrently with the implementation's own goroutines.
+// harness delivers to it, and after every Start it accepts. The first View
+// of each incarnation is checked as a restart, against what the View's
+// Persisted said before the crash. View must be safe to call concurrently
+// with the implementation's own goroutines.
 type Inspectable interface {
 	View() invariants.View
 }
@@ -21,6 +24,7 @@ type observerAPI interface {
 	ApplyCommand(node, index int, cmd any)
 	ApplySnapshot(node, index, term int)
 	ClaimsLeader(node, term int)
+	Crash(node int)
 	Observe(v *invariants.View, ev invariants.Event)
 	Err() error
 	Evaluations() int64
@@ -29,20 +33,53 @@ type observerAPI interface {
 // observation connects one cluster to its invariants Observer: the
 // cluster installs a fresh Observer as the process-wide current one for
 // its lifetime (an implementation built with -tags invariants reports into
-// it), and feeds it what the harness sees: applies, leadership claims, and
-// Views of Inspectable implementations.
+// it), and feeds it what the harness sees: applies, leadership claims,
+// crashes, and Views of Inspectable implementations.
 type observation struct {
 	o       observerAPI
 	restore func()
-	c       *Cluster
 
-	mu        sync.Mutex
-	lastTerms [][]int // per node: log terms of the last View observed
+	mu        sync.Mutex // held while a View is taken and reported
+	lastTerms [][]int    // per node: log terms of the last View observed
+
+	// Incarnations, under incMu, which is never held while the
+	// implementation runs (a crash must not wait for a View).
+	incMu sync.Mutex
+	shown []raftapi.Raft // per node: the incarnation whose Views are observed; nil once it crashed
+	gen   []int          // per node: bumped when shown changes
+	fresh []bool         // per node: no View of shown[i] observed yet
 }
 
 func newObservation(c *Cluster) *observation {
 	o, restore := newObserver()
-	return &observation{o: o, restore: restore, c: c, lastTerms: make([][]int, c.n)}
+	return &observation{o: o, restore: restore, lastTerms: make([][]int, c.n),
+		shown: make([]raftapi.Raft, c.n), gen: make([]int, c.n), fresh: make([]bool, c.n)}
+}
+
+// crashed marks the crash point of server id, if it is running: the
+// cluster calls it before it copies the server's storage away. The
+// Observer believes nothing the dead incarnation reports after it, and no
+// View of it is reported after it.
+func (ob *observation) crashed(id int) {
+	ob.incMu.Lock()
+	defer ob.incMu.Unlock()
+	if ob.shown[id] == nil {
+		return // not running: already crashed, or never made
+	}
+	ob.shown[id], ob.fresh[id] = nil, false
+	ob.gen[id]++
+	if ob.o != nil {
+		ob.o.Crash(id)
+	}
+}
+
+// made tells the observation that rf is server id's new incarnation, before
+// anyone can call it: its first View is observed as a (re)start.
+func (ob *observation) made(id int, rf raftapi.Raft) {
+	ob.incMu.Lock()
+	defer ob.incMu.Unlock()
+	ob.shown[id], ob.fresh[id] = rf, true
+	ob.gen[id]++
 }
 
 // close uninstalls the Observer.
@@ -95,13 +132,11 @@ func (ob *observation) started(id int) {
 	ob.inspect(id, invariants.Propose, "Start")
 }
 
-// inspect observes server id's View if it has one.
+// inspect observes server id's View if it has one. The first View of an
+// incarnation is observed as a Start, and so checked against what the
+// node persisted before (a restart is not a step of one incarnation).
 func (ob *observation) inspect(id int, kind invariants.Kind, what string) {
 	if ob.o == nil {
-		return
-	}
-	in, ok := ob.c.Raft(id).(Inspectable)
-	if !ok {
 		return
 	}
 	// Take the View and report it under one lock: two handlers of one
@@ -109,9 +144,29 @@ func (ob *observation) inspect(id int, kind invariants.Kind, what string) {
 	// order (a false "commitIndex went back").
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
+	ob.incMu.Lock()
+	rf, gen, fresh := ob.shown[id], ob.gen[id], ob.fresh[id]
+	ob.incMu.Unlock()
+	in, ok := rf.(Inspectable)
+	if !ok {
+		return
+	}
 	v := in.View()
-	ev := invariants.Event{Kind: kind, Desc: fmt.Sprintf("n%d %s (seen by the harness)", id, what)}
-	ev.LogFrom, ob.lastTerms[id] = changedFrom(ob.lastTerms[id], &v)
+	desc, prev := fmt.Sprintf("n%d %s (seen by the harness)", id, what), ob.lastTerms[id]
+	if fresh {
+		kind, desc, prev = invariants.Start, desc+", its first View since it was made", nil
+	}
+	ev := invariants.Event{Kind: kind, Desc: desc}
+	var terms []int
+	ev.LogFrom, terms = changedFrom(prev, &v)
+	// Report it only if the incarnation has not crashed meanwhile: no
+	// View of it is reported after its crash point.
+	ob.incMu.Lock()
+	defer ob.incMu.Unlock()
+	if ob.gen[id] != gen {
+		return
+	}
+	ob.fresh[id], ob.lastTerms[id] = false, terms
 	ob.o.Observe(&v, ev)
 }
 

@@ -12,7 +12,8 @@ import (
 //
 // The cluster gives each incarnation of a server its own Persister, a Copy
 // of the last one: a killed instance that keeps writing writes into an
-// object nobody reads any more, never into its successor's storage.
+// object nobody reads any more, never into its successor's storage. The
+// crash happens at that Copy (see Cluster.Crash).
 type Persister struct {
 	mu        sync.Mutex
 	raftstate []byte
