@@ -120,6 +120,15 @@ func (c *Cluster) Rand(n int) int {
 	return c.rng.IntN(n)
 }
 
+// All is every server's number.
+func (c *Cluster) All() []int {
+	all := make([]int, c.n)
+	for i := range all {
+		all[i] = i
+	}
+	return all
+}
+
 // Connect reconnects server i to the others.
 func (c *Cluster) Connect(i int) { c.net.Connect(i) }
 

@@ -3,7 +3,7 @@ package tests
 import (
 	"context"
 	"fmt"
-	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -83,14 +83,13 @@ type KVCluster struct {
 	ctx          context.Context // done when the scenario ends: clients stop retrying
 	cancel       context.CancelFunc
 
-	mu      sync.Mutex
-	servers []*kv.Server // live replicas; nil when crashed
-	ops     int
-	nextID  int
+	mu     sync.Mutex
+	ops    int // operations completed
+	nextID int // the next client's id
 }
 
 func newKVCluster(t testing.TB, mk raftapi.MakeFunc, s KVScenario, hs *histories, clock *atomic.Int64) *KVCluster {
-	k := &KVCluster{maxraftstate: s.MaxRaftState, servers: make([]*kv.Server, s.Servers)}
+	k := &KVCluster{maxraftstate: s.MaxRaftState}
 	k.ctx, k.cancel = context.WithCancel(context.Background())
 	k.Cluster = NewCluster(t, mk, s.Servers, ClusterOptions{Unreliable: s.Unreliable, service: k.startServer, histories: hs, clock: clock})
 	k.net.SetLatency(kvLatency)
@@ -104,44 +103,23 @@ func (k *KVCluster) startServer(i int, ends []raftapi.Peer, p *Persister, mk raf
 		k.fail(err.Error())
 		return nil, nil, nil
 	}
-	k.mu.Lock()
-	k.servers[i] = s
-	k.mu.Unlock()
 	return s.Raft(), []any{s}, func() {
 		s.Kill()
 		if err := s.Err(); err != nil {
 			k.fail(err.Error())
 		}
-		k.mu.Lock()
-		if k.servers[i] == s {
-			k.servers[i] = nil
-		}
-		k.mu.Unlock()
 	}
 }
 
 // end stops the clients and ends the cluster; it returns the summary line.
 func (k *KVCluster) end(name string) string {
 	k.cancel()
-	var line stringWriter
+	var line strings.Builder
 	k.Cluster.end(name, &line)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return fmt.Sprintf("%s  ops %6d", line.trimmed(), k.ops)
+	return fmt.Sprintf("%s  ops %6d", strings.TrimRight(line.String(), "\n"), k.ops)
 }
-
-type stringWriter struct{ b []byte }
-
-func (w *stringWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
-func (w *stringWriter) trimmed() string {
-	s := string(w.b)
-	for len(s) > 0 && s[len(s)-1] == '\n' {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
-var _ io.Writer = (*stringWriter)(nil)
 
 // History starts a new history, checked with the KV model when the
 // scenario ends; name says which part of the scenario it records.
@@ -214,7 +192,7 @@ func shorten(s string) string {
 }
 
 // Partition splits the servers into groups that reach only their own
-// members, and notes it on every live history's timeline.
+// members, and notes it on rec's timeline (rec may be nil).
 func (k *KVCluster) Partition(rec *linearizability.Recorder, groups ...[]int) {
 	k.net.Partition(groups...)
 	if rec != nil {
@@ -224,15 +202,6 @@ func (k *KVCluster) Partition(rec *linearizability.Recorder, groups ...[]int) {
 		}
 		rec.Fault(kind, fmt.Sprint(groups))
 	}
-}
-
-// All is every server's number.
-func (k *KVCluster) All() []int {
-	all := make([]int, k.n)
-	for i := range all {
-		all[i] = i
-	}
-	return all
 }
 
 // SnapshotSize is the largest persisted snapshot of any server, in bytes.

@@ -79,21 +79,13 @@ func linearizableRegister(c *Cluster) {
 			c.Restart(i)
 		}
 	}
-	c.net.Partition(c.all())
+	c.net.Partition(c.All())
 	rec.Fault(linearizability.Heal, "every server up and connected")
 	stop.Store(true)
 	wg.Wait()
 	c.stopIfFailed()
 	// Liveness: once healed, a write commits.
 	c.One(RegisterOp{Client: clients, Seq: 0, Write: true, Value: "last"}, c.n, true)
-}
-
-func (c *Cluster) all() []int {
-	all := make([]int, c.n)
-	for i := range all {
-		all[i] = i
-	}
-	return all
 }
 
 // registerOp runs one read or write of client me: Start on the servers
