@@ -64,10 +64,11 @@ var htmlPath = regexp.MustCompile(`visualisation: (\S+\.html)`)
 
 // TestBrokenServicesAreCaught builds each broken service and runs its
 // scenario once. It takes a build and a scenario per service, so -short
-// skips it.
+// skips it, and so does the race detector build (the broken services run
+// without it).
 func TestBrokenServicesAreCaught(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs broken services")
+	if testing.Short() || raceOn {
+		t.Skip("broken services are built and run without -short and without -race")
 	}
 	for _, b := range brokenServices {
 		t.Run(b.name, func(t *testing.T) {
