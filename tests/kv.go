@@ -39,8 +39,9 @@ func LookupKV(fullName string) (KVScenario, bool) {
 	return KVScenario{}, false
 }
 
-// kvLatency is the round trip of every RPC in the KV suite. In virtual
-// time nothing else takes time: without it, an operation on a reliable
+// kvLatency is the round trip of every RPC in the KV suite in virtual
+// time (on the wall clock, none is added). In virtual time nothing else
+// takes time: without it, an operation on a reliable
 // network would take none, clients would run unboundedly many in their
 // few seconds, and Speed's bound would measure nothing. 10 ms gives
 // operation rates near those of the lab's own runs (about 1,000
@@ -68,8 +69,14 @@ func RunKVScenario(t *testing.T, s KVScenario, mk raftapi.MakeFunc, opts *Option
 	// Deferred: a failed scenario leaves inTime by FailNow, and its
 	// histories are checked all the same.
 	defer func() { fmt.Fprintf(opts.summary(), "%s%s\n", summary, hs.check(t)) }()
+	// On the wall clock, real time passes as it does for the lab: no
+	// latency is added.
+	latency := kvLatency
+	if opts.wallClock() {
+		latency = 0
+	}
 	inTime(t, s.FullName(), opts, func(t *testing.T, clock *atomic.Int64) {
-		k := newKVCluster(t, mk, s, &hs, clock)
+		k := newKVCluster(t, mk, s, &hs, clock, latency)
 		defer func() { summary = k.end(s.FullName()) }()
 		s.Run(k)
 	})
@@ -88,11 +95,11 @@ type KVCluster struct {
 	nextID int // the next client's id
 }
 
-func newKVCluster(t testing.TB, mk raftapi.MakeFunc, s KVScenario, hs *histories, clock *atomic.Int64) *KVCluster {
+func newKVCluster(t testing.TB, mk raftapi.MakeFunc, s KVScenario, hs *histories, clock *atomic.Int64, latency time.Duration) *KVCluster {
 	k := &KVCluster{maxraftstate: s.MaxRaftState}
 	k.ctx, k.cancel = context.WithCancel(context.Background())
 	k.Cluster = NewCluster(t, mk, s.Servers, ClusterOptions{Unreliable: s.Unreliable, service: k.startServer, histories: hs, clock: clock})
-	k.net.SetLatency(kvLatency)
+	k.net.SetLatency(latency)
 	return k
 }
 
