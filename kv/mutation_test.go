@@ -42,7 +42,7 @@ var brokenServices = []brokenService{
 		// is applied twice.
 		name: "ApplyRetriesTwice",
 		file: "server.go",
-		old:  "if op.Seq <= s.last[op.ClientID] {",
+		old:  "if op.Seq <= prev.Seq {",
 		new:  "if op.Seq < 0 {",
 		// A tenth of the replies are lost: among some 250 Appends, one
 		// is retried (and applied twice) in all but about 1 run in 10^11.

@@ -31,11 +31,19 @@ type Server struct {
 
 	mu          sync.Mutex
 	data        map[string]string
-	last        map[int64]int64 // per client, the Seq of its last applied operation: a retry with Seq ≤ last is not applied again
-	lastApplied int             // Invariant: every entry through lastApplied, and none after, is in data and last
-	waiting     map[int]waiter  // by log index: the request that proposed there and waits for its result
+	last        map[int64]applied // per client, its last applied operation: a retried write with Seq ≤ last's is not applied again
+	lastApplied int               // Invariant: every entry through lastApplied, and none after, is in data and last
+	waiting     map[int]waiter    // by log index: the request that proposed there and waits for its result
 	killed      bool
 	err         error // why the replica stopped on its own
+}
+
+// applied is a client's last applied operation. Its result is known
+// unless it was restored from a snapshot, which keeps only the Seq.
+type applied struct {
+	Seq   int64
+	Value string // what a Get read
+	known bool
 }
 
 // waiter is a request waiting for the entry it proposed at an index.
@@ -58,7 +66,7 @@ func StartServer(peers []raftapi.Peer, me int, persister raftapi.Persister, maxr
 		maxraftstate: maxraftstate,
 		done:         make(chan struct{}),
 		data:         map[string]string{},
-		last:         map[int64]int64{},
+		last:         map[int64]applied{},
 		waiting:      map[int]waiter{},
 	}
 	if err := s.restore(persister.ReadSnapshot()); err != nil {
@@ -123,9 +131,16 @@ func (s *Server) Do(args *Args, reply *Reply) {
 		return
 	}
 	if index <= s.lastApplied {
-		// Applied before we could wait for it: its result is lost here.
+		// The entry was applied before we could wait for it. If it was
+		// op (or an earlier proposal of op), the client's last applied
+		// operation holds its result.
+		a := s.last[op.ClientID]
 		s.mu.Unlock()
-		reply.Err = ErrWrongLeader
+		if a.known && a.Seq == op.Seq {
+			reply.Err, reply.Value = OK, a.Value
+		} else {
+			reply.Err = ErrWrongLeader
+		}
 		return
 	}
 	if old, ok := s.waiting[index]; ok {
@@ -209,20 +224,25 @@ func (s *Server) apply() {
 // its result. A command that is not an Op (another service's) changes
 // nothing.
 func (s *Server) execute(op Op) Reply {
-	if op.Kind == Get {
-		return Reply{Err: OK, Value: s.data[op.Key]}
-	}
-	if op.Seq <= s.last[op.ClientID] {
-		return Reply{Err: OK} // a retry of a write already applied
-	}
-	s.last[op.ClientID] = op.Seq
+	prev := s.last[op.ClientID]
+	r := Reply{Err: OK}
 	switch op.Kind {
-	case Put:
-		s.data[op.Key] = op.Value
-	case Append:
-		s.data[op.Key] += op.Value
+	case Get:
+		r.Value = s.data[op.Key]
+	case Put, Append:
+		if op.Seq <= prev.Seq {
+			return r // a retry of a write already applied
+		}
+		if op.Kind == Put {
+			s.data[op.Key] = op.Value
+		} else {
+			s.data[op.Key] += op.Value
+		}
 	}
-	return Reply{Err: OK}
+	if op.Seq >= prev.Seq {
+		s.last[op.ClientID] = applied{Seq: op.Seq, Value: r.Value, known: true}
+	}
+	return r
 }
 
 // maybeSnapshot hands Raft a snapshot of everything applied if its

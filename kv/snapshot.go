@@ -6,9 +6,9 @@ import (
 	"fmt"
 )
 
-// A snapshot holds the data and the de-duplication table, which must
-// survive with the data, or a retry of an operation already in the
-// snapshot would be applied twice:
+// A snapshot holds the data and the de-duplication table (each client's
+// last Seq), which must survive with the data, or a retry of an operation
+// already in the snapshot would be applied twice:
 //
 //	"KVS1" | n | n × (key, value) | m | m × (clientID, seq)
 //
@@ -20,7 +20,7 @@ const snapshotMagic = "KVS1"
 
 var errCorruptSnapshot = errors.New("corrupt snapshot")
 
-func encodeState(data map[string]string, last map[int64]int64) []byte {
+func encodeState(data map[string]string, last map[int64]applied) []byte {
 	size := len(snapshotMagic) + 2*binary.MaxVarintLen64 + len(last)*2*binary.MaxVarintLen64
 	for k, v := range data {
 		size += len(k) + len(v) + 2*binary.MaxVarintLen64
@@ -35,15 +35,15 @@ func encodeState(data map[string]string, last map[int64]int64) []byte {
 		b = append(b, v...)
 	}
 	b = binary.AppendUvarint(b, uint64(len(last)))
-	for c, seq := range last {
+	for c, a := range last {
 		b = binary.AppendVarint(b, c)
-		b = binary.AppendUvarint(b, uint64(seq))
+		b = binary.AppendUvarint(b, uint64(a.Seq))
 	}
 	return b
 }
 
 // decodeState reads what encodeState wrote, and refuses anything else.
-func decodeState(b []byte) (map[string]string, map[int64]int64, error) {
+func decodeState(b []byte) (map[string]string, map[int64]applied, error) {
 	d := decoder{b: b}
 	if len(b) < len(snapshotMagic) || string(b[:len(snapshotMagic)]) != snapshotMagic {
 		return nil, nil, fmt.Errorf("%w: it does not start with %q", errCorruptSnapshot, snapshotMagic)
@@ -56,13 +56,13 @@ func decodeState(b []byte) (map[string]string, map[int64]int64, error) {
 		data[k] = d.str()
 	}
 	m := d.count()
-	last := make(map[int64]int64, m)
+	last := make(map[int64]applied, m)
 	for range m {
 		c, seq := d.varint(), d.uvarint()
 		if seq > 1<<62 {
 			d.fail("sequence number out of range")
 		}
-		last[c] = int64(seq)
+		last[c] = applied{Seq: int64(seq)}
 	}
 	if d.err == nil && len(d.b) > 0 {
 		d.fail(fmt.Sprintf("%d bytes after the end", len(d.b)))

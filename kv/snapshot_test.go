@@ -11,7 +11,7 @@ import (
 
 func TestSnapshotRoundTrip(t *testing.T) {
 	data := map[string]string{"": "", "a": "x 1 2 y", "long": string(bytes.Repeat([]byte("z"), 300))}
-	last := map[int64]int64{-5: 3, 1 << 60: 1 << 40}
+	last := map[int64]applied{-5: {Seq: 3}, 1 << 60: {Seq: 1 << 40}}
 	d, l, err := decodeState(encodeState(data, last))
 	require.NoError(t, err)
 	require.Equal(t, data, d)
@@ -21,7 +21,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 // FuzzDecodeState: any bytes are refused with errCorruptSnapshot or read
 // back to a state that encodes again to an equal state; never a panic.
 func FuzzDecodeState(f *testing.F) {
-	f.Add(encodeState(map[string]string{"k": "v"}, map[int64]int64{7: 2}))
+	f.Add(encodeState(map[string]string{"k": "v"}, map[int64]applied{7: {Seq: 2}}))
 	f.Add([]byte("KVS1"))
 	f.Add([]byte("KVS1\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -38,7 +38,7 @@ func FuzzDecodeState(f *testing.F) {
 }
 
 func TestCorruptSnapshotsAreRefused(t *testing.T) {
-	good := encodeState(map[string]string{"k": "v"}, map[int64]int64{7: 2})
+	good := encodeState(map[string]string{"k": "v"}, map[int64]applied{7: {Seq: 2}})
 	for name, b := range map[string][]byte{
 		"wrong magic":    append([]byte("XXXX"), good[4:]...),
 		"truncated":      good[:len(good)-1],
@@ -53,10 +53,10 @@ func TestCorruptSnapshotsAreRefused(t *testing.T) {
 // BenchmarkSnapshot encodes the state of a KV suite's busiest scenario
 // (20 keys of about 1.4 KB, 20 clients) with this encoding and with gob.
 func BenchmarkSnapshot(b *testing.B) {
-	data, last := map[string]string{}, map[int64]int64{}
+	data, last := map[string]string{}, map[int64]applied{}
 	for i := range 20 {
 		data[fmt.Sprint(i)] = string(bytes.Repeat([]byte("x 1 23 y"), 175))
-		last[int64(i)*1e15] = 150
+		last[int64(i)*1e15] = applied{Seq: 150}
 	}
 	b.Run("encodeState", func(b *testing.B) {
 		for b.Loop() {
@@ -68,7 +68,7 @@ func BenchmarkSnapshot(b *testing.B) {
 			var buf bytes.Buffer
 			if err := gob.NewEncoder(&buf).Encode(struct {
 				Data map[string]string
-				Last map[int64]int64
+				Last map[int64]applied
 			}{data, last}); err != nil {
 				b.Fatal(err)
 			}
