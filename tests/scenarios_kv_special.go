@@ -28,6 +28,7 @@ func speed(k *KVCluster) {
 		c.Append("x", fmt.Sprintf("x 0 %d y", i))
 	}
 	mean := time.Since(start) / speedOps
+	k.t.Logf("%d sequential Appends: %v/op (bound %v/op)", speedOps, mean, speedBound)
 	if msg := checkAppends(0, c.Get("x"), speedOps); msg != "" {
 		k.fail(msg)
 	}
