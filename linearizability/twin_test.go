@@ -151,17 +151,23 @@ func TestKVModelTwin(t *testing.T) {
 // either way).
 func BenchmarkCheckKV(b *testing.B) {
 	ops, _ := genKV(rand.New(rand.NewSource(1)), gen{clients: 15, n: 3000, keys: 10, spread: 500, puts: 50})
+	benchmarkKVModels(b, History{Ops: ops})
+}
+
+// benchmarkKVModels checks the legal history h with the KV model,
+// partitioned by key and not, as sub-benchmarks.
+func benchmarkKVModels(b *testing.B, h History) {
 	for _, m := range []struct {
 		name  string
 		model porcupine.Model
 	}{{"partitioned", KVModel()}, {"unpartitioned", KVModelUnpartitioned()}} {
 		b.Run(m.name, func(b *testing.B) {
 			for b.Loop() {
-				if res := Check(m.model, History{Ops: ops}, 0); res.Verdict != Ok {
+				if res := Check(m.model, h, 0); res.Verdict != Ok {
 					b.Fatal(res.Err())
 				}
 			}
-			b.ReportMetric(float64(len(ops)), "ops")
+			b.ReportMetric(float64(len(h.Ops)), "ops")
 		})
 	}
 }
@@ -183,17 +189,5 @@ func BenchmarkCheckFile(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, m := range []struct {
-		name  string
-		model porcupine.Model
-	}{{"partitioned", KVModel()}, {"unpartitioned", KVModelUnpartitioned()}} {
-		b.Run(m.name, func(b *testing.B) {
-			for b.Loop() {
-				if res := Check(m.model, h, 0); res.Verdict != Ok {
-					b.Fatal(res.Err())
-				}
-			}
-			b.ReportMetric(float64(len(h.Ops)), "ops")
-		})
-	}
+	benchmarkKVModels(b, h)
 }
