@@ -163,7 +163,7 @@ func (r *node) Tick() {
 		r.heartbeatElapsed++
 		if r.heartbeatElapsed >= r.cfg.HeartbeatTicks {
 			r.heartbeatElapsed = 0
-			r.bcastAppend()
+			r.bcastAppend(CauseHeartbeat)
 			r.observe(evTick, func() string { return "heartbeat" })
 		}
 		return
@@ -214,7 +214,7 @@ func (r *node) campaign() {
 	for p := range r.n {
 		if p != r.id {
 			r.send(Message{Kind: MsgVote, To: p, Term: r.currentTerm,
-				LastLogIndex: r.log.lastIndex(), LastLogTerm: r.log.lastTerm()})
+				LastLogIndex: r.log.lastIndex(), LastLogTerm: r.log.lastTerm(), cause: CauseElection})
 		}
 	}
 }
@@ -231,7 +231,7 @@ func (r *node) becomeLeader() {
 		r.inflight[p] = false
 	}
 	r.matchIndex[r.id] = r.log.lastIndex()
-	r.bcastAppend()
+	r.bcastAppend(CauseHeartbeat)
 }
 
 func (r *node) quorum(granted []bool) bool {
@@ -300,7 +300,7 @@ func (r *node) Propose(command any) (index, term int, ok bool) {
 	r.matchIndex[r.id] = r.log.lastIndex()
 	for p := range r.n {
 		if p != r.id && !r.inflight[p] {
-			r.sendAppend(p)
+			r.sendAppend(p, CauseNewEntries)
 		}
 	}
 	r.maybeCommit()

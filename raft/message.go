@@ -76,6 +76,10 @@ type Message struct {
 	// MatchIndex rather than its current state (M10).
 	ReqTerm    int
 	MatchIndex int
+
+	// cause is why a request was sent, for the driver's Stats; it never
+	// crosses the wire.
+	cause Cause
 }
 
 // MaxTermOrIndex is the largest term or log index a node accepts, in a

@@ -52,28 +52,29 @@ func (r *node) handleVoteResponse(m *Message) {
 
 // bcastAppend sends AppendEntries to every peer: the heartbeat, which also
 // carries any entries a follower lacks.
-func (r *node) bcastAppend() {
+func (r *node) bcastAppend(why Cause) {
 	for p := range r.n {
 		if p != r.id {
-			r.sendAppend(p)
+			r.sendAppend(p, why)
 		}
 	}
 }
 
 // sendAppend sends peer p the entries from nextIndex[p] on, or the
-// snapshot if they were compacted away (§7).
-func (r *node) sendAppend(p int) {
+// snapshot if they were compacted away (§7); why is for the driver's
+// Stats.
+func (r *node) sendAppend(p int, why Cause) {
 	r.inflight[p] = true
 	next := r.nextIndex[p]
 	if next <= r.log.base {
 		r.send(Message{Kind: MsgSnap, To: p, Term: r.currentTerm,
-			LastIncludedIndex: r.log.base, LastIncludedTerm: r.log.baseTerm, Data: r.snapshot})
+			LastIncludedIndex: r.log.base, LastIncludedTerm: r.log.baseTerm, Data: r.snapshot, cause: why})
 		return
 	}
 	prevTerm, _ := r.log.term(next - 1)
 	r.send(Message{Kind: MsgApp, To: p, Term: r.currentTerm,
 		PrevLogIndex: next - 1, PrevLogTerm: prevTerm,
-		Entries: r.log.from(next), LeaderCommit: r.commitIndex})
+		Entries: r.log.from(next), LeaderCommit: r.commitIndex, cause: why})
 }
 
 // handleAppendEntries is Figure 2's AppendEntries receiver implementation.
@@ -163,8 +164,11 @@ func (r *node) handleAppendResponse(m *Message) {
 		}
 		r.nextIndex[p] = min(max(next, r.matchIndex[p]+1, 1), r.log.lastIndex()+1)
 	}
-	if !m.Success || r.nextIndex[p] <= r.log.lastIndex() {
-		r.sendAppend(p)
+	switch {
+	case !m.Success:
+		r.sendAppend(p, CauseBackup)
+	case r.nextIndex[p] <= r.log.lastIndex():
+		r.sendAppend(p, CauseCatchUp)
 	}
 }
 
@@ -250,6 +254,6 @@ func (r *node) handleSnapshotResponse(m *Message) {
 	r.nextIndex[p] = max(r.nextIndex[p], r.matchIndex[p]+1)
 	r.maybeCommit()
 	if r.nextIndex[p] <= r.log.lastIndex() {
-		r.sendAppend(p)
+		r.sendAppend(p, CauseCatchUp)
 	}
 }
