@@ -68,10 +68,22 @@ type node struct {
 	matchIndex []int  // highest entry known replicated on each server; never decreases within a term
 	inflight   []bool // an AppendEntries to the server awaits its reply
 	scratch    []int
+	// heartbeatElapsed is, per server, the ticks since the last
+	// AppendEntries or InstallSnapshot to it: a heartbeat goes only to a
+	// server that heard nothing from the leader for HeartbeatTicks.
+	heartbeatElapsed []int
 
-	electionElapsed  int
-	electionTimeout  int
-	heartbeatElapsed int
+	// All servers, not in Figure 2: what the node knows of reaching each
+	// peer (frugal.go). They decide only whether a request is worth
+	// sending now, never what it says, so they save RPCs without touching
+	// safety: the network may lose any message anyway.
+	lead    int   // the last leader this node heard from (or itself, if it led last), or None
+	pending []int // requests to the peer awaiting a reply or a failure
+	silent  []int // ticks since a message came from the peer, up to ElectionTicks
+	asked   []int // ticks since the last request to the peer, up to probeTicks
+
+	electionElapsed int
+	electionTimeout int
 
 	// Output, taken by Ready.
 	msgs  []Message
@@ -101,12 +113,26 @@ func newNode(cfg Config, st persistentState, snapshot []byte) *node {
 		matchIndex:  make([]int, cfg.Peers),
 		inflight:    make([]bool, cfg.Peers),
 		scratch:     make([]int, cfg.Peers),
+
+		heartbeatElapsed: make([]int, cfg.Peers),
+		lead:             None,
+		pending:          make([]int, cfg.Peers),
+		silent:           make([]int, cfg.Peers),
+		asked:            make([]int, cfg.Peers),
+	}
+	for p := range r.silent {
+		r.silent[p] = cfg.ElectionTicks // nothing heard yet
 	}
 	// What the snapshot holds is committed and applied by the service,
 	// which reads the snapshot itself when it starts.
 	r.commitIndex, r.lastApplied = r.log.base, r.log.base
 	r.durable = r.summary()
 	r.resetElectionTimer()
+	if st.Term > 0 {
+		// A restarted node first gives a live leader one more election
+		// timeout to reach it (rule F6 of docs/guide.md).
+		r.electionTimeout += cfg.ElectionTicks
+	}
 	r.hooks.init(r)
 	r.observe(evStart, func() string { return "start" })
 	return r
@@ -150,20 +176,38 @@ func (r *node) sent(m *Message) {
 
 func (r *node) send(m Message) {
 	m.From = r.id
+	if !m.Kind.isReply() {
+		r.pending[m.To]++
+		r.asked[m.To] = 0
+	}
 	r.msgs = append(r.msgs, m)
 }
 
 // ---- Time ----
 
 // Tick advances the clocks by one tick: a follower or candidate whose
-// election timeout elapses starts an election (§5.2); a leader sends
-// heartbeats every HeartbeatTicks.
+// election timeout elapses starts an election (§5.2); a leader sends a
+// heartbeat to each follower that heard nothing from it for
+// HeartbeatTicks (rule F1 of docs/guide.md: an AppendEntries sent for
+// other reasons is a heartbeat too).
 func (r *node) Tick() {
+	for p := range r.silent {
+		r.silent[p] = min(r.silent[p]+1, r.cfg.ElectionTicks)
+		r.asked[p] = min(r.asked[p]+1, 3*r.cfg.ElectionTicks)
+	}
 	if r.role == leader {
-		r.heartbeatElapsed++
-		if r.heartbeatElapsed >= r.cfg.HeartbeatTicks {
-			r.heartbeatElapsed = 0
-			r.bcastAppend(CauseHeartbeat)
+		sent := false
+		for p := range r.n {
+			if p == r.id {
+				continue
+			}
+			r.heartbeatElapsed[p]++
+			if r.heartbeatElapsed[p] >= r.cfg.HeartbeatTicks && r.mayProbe(p) {
+				r.sendAppend(p, CauseHeartbeat)
+				sent = true
+			}
+		}
+		if sent {
 			r.observe(evTick, func() string { return "heartbeat" })
 		}
 		return
@@ -211,27 +255,38 @@ func (r *node) campaign() {
 		r.becomeLeader()
 		return
 	}
+	// Peers presumed down are asked only if the others cannot make a
+	// majority (rule F4 of docs/guide.md).
+	askAll := !r.quorumUp()
 	for p := range r.n {
-		if p != r.id {
+		if p != r.id && (askAll || !r.down(p)) {
 			r.send(Message{Kind: MsgVote, To: p, Term: r.currentTerm,
 				LastLogIndex: r.log.lastIndex(), LastLogTerm: r.log.lastTerm(), cause: CauseElection})
 		}
 	}
 }
 
-// becomeLeader takes office and sends a heartbeat round at once (Figure 2:
+// becomeLeader takes office and sends a heartbeat at once (Figure 2:
 // "Upon election: send initial empty AppendEntries RPCs (heartbeat) to each
-// server").
+// server") to each server that did not vote for it. A voter restarted its
+// election timer when it granted the vote: its first AppendEntries can
+// wait for the first command or the heartbeat interval (rule F5 of
+// docs/guide.md).
 func (r *node) becomeLeader() {
 	r.role = leader
-	r.heartbeatElapsed = 0
+	r.lead = r.id
 	for p := range r.n {
 		r.nextIndex[p] = r.log.lastIndex() + 1
 		r.matchIndex[p] = 0
 		r.inflight[p] = false
+		r.heartbeatElapsed[p] = 0
 	}
 	r.matchIndex[r.id] = r.log.lastIndex()
-	r.bcastAppend(CauseHeartbeat)
+	for p := range r.n {
+		if p != r.id && !r.votes[p] && r.mayProbe(p) {
+			r.sendAppend(p, CauseHeartbeat)
+		}
+	}
 }
 
 func (r *node) quorum(granted []bool) bool {
@@ -256,6 +311,7 @@ func (r *node) Step(m Message) error {
 	if m.To != r.id {
 		return fmt.Errorf("raft: n%d got a message for n%d", r.id, m.To)
 	}
+	r.heard(&m)
 	if m.Term > r.currentTerm {
 		r.becomeFollower(m.Term)
 	}
@@ -298,8 +354,11 @@ func (r *node) Propose(command any) (index, term int, ok bool) {
 	r.log.append(Entry{Term: r.currentTerm, Command: command})
 	r.dirty = true
 	r.matchIndex[r.id] = r.log.lastIndex()
+	// The new entry goes at once to each follower with no AppendEntries
+	// awaiting its reply; the others get it with the next one (rule F3 of
+	// docs/guide.md).
 	for p := range r.n {
-		if p != r.id && !r.inflight[p] {
+		if p != r.id && !r.inflight[p] && r.mayProbe(p) {
 			r.sendAppend(p, CauseNewEntries)
 		}
 	}

@@ -50,21 +50,12 @@ func (r *node) handleVoteResponse(m *Message) {
 
 // ---- Replication ----
 
-// bcastAppend sends AppendEntries to every peer: the heartbeat, which also
-// carries any entries a follower lacks.
-func (r *node) bcastAppend(why Cause) {
-	for p := range r.n {
-		if p != r.id {
-			r.sendAppend(p, why)
-		}
-	}
-}
-
 // sendAppend sends peer p the entries from nextIndex[p] on, or the
 // snapshot if they were compacted away (§7); why is for the driver's
 // Stats.
 func (r *node) sendAppend(p int, why Cause) {
 	r.inflight[p] = true
+	r.heartbeatElapsed[p] = 0
 	next := r.nextIndex[p]
 	if next <= r.log.base {
 		r.send(Message{Kind: MsgSnap, To: p, Term: r.currentTerm,
@@ -90,7 +81,7 @@ func (r *node) handleAppendEntries(m *Message) {
 	if r.role != follower {
 		r.becomeFollower(m.Term)
 	}
-	r.electionElapsed = 0
+	r.electionElapsed, r.lead = 0, m.From
 
 	// Entries through the base are committed and in the snapshot; the
 	// leader holds the same ones (Leader Completeness). Skip them.
@@ -199,14 +190,6 @@ func (r *node) maybeCommit() bool {
 	return true
 }
 
-// unreachable records that a request to peer p was lost, so the leader
-// need not wait for a heartbeat before sending p more.
-func (r *node) unreachable(p int) {
-	if r.role == leader && p >= 0 && p < r.n {
-		r.inflight[p] = false
-	}
-}
-
 // ---- Snapshots ----
 
 // handleInstallSnapshot is §7's InstallSnapshot receiver, with the whole
@@ -235,7 +218,7 @@ func (r *node) handleInstallSnapshot(m *Message) {
 	if r.role != follower {
 		r.becomeFollower(m.Term)
 	}
-	r.electionElapsed = 0
+	r.electionElapsed, r.lead = 0, m.From
 	if m.LastIncludedIndex > r.commitIndex {
 		r.log.restoreBase(m.LastIncludedIndex, m.LastIncludedTerm)
 		r.snapshot = m.Data
