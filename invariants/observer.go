@@ -55,9 +55,19 @@ type nodeHistory struct {
 	next     int // where the next line goes in trace
 }
 
+// traceLine is one transcript line: desc, or if it is empty, note (kept
+// as values and formatted only for a violation).
 type traceLine struct {
 	seq  int
 	desc string
+	note Note
+}
+
+func (l *traceLine) text() string {
+	if l.desc != "" {
+		return l.desc
+	}
+	return l.note.String()
 }
 
 type entry struct {
@@ -131,10 +141,17 @@ func (o *Observer) node(id int) *nodeHistory {
 	return h
 }
 
-// record adds desc to node id's transcript.
-func (o *Observer) record(h *nodeHistory, desc string) {
+// record adds a line to node id's transcript: desc, or if it is empty,
+// *note.
+func (o *Observer) record(h *nodeHistory, desc string, note *Note) {
 	o.seq++
-	h.trace[h.next] = traceLine{o.seq, desc}
+	l := &h.trace[h.next]
+	l.seq, l.desc = o.seq, desc
+	if desc == "" && note != nil {
+		l.note = *note
+	} else {
+		l.note = Note{}
+	}
 	h.next = (h.next + 1) % TraceLen
 }
 
@@ -155,14 +172,14 @@ func (o *Observer) fail(v *Violation) bool {
 		}
 		seen[id] = true
 		for _, l := range h.trace {
-			if l.desc != "" {
+			if l.seq != 0 && (l.desc != "" || l.note.Format != nil) {
 				lines = append(lines, l)
 			}
 		}
 	}
 	sort.Slice(lines, func(i, j int) bool { return lines[i].seq < lines[j].seq })
-	for _, l := range lines {
-		v.Trace = append(v.Trace, l.desc)
+	for i := range lines {
+		v.Trace = append(v.Trace, lines[i].text())
 	}
 	o.viol = v
 	return true
@@ -177,7 +194,7 @@ func (o *Observer) Observe(v *View, ev Event) {
 		return
 	}
 	h := o.node(v.ID)
-	o.record(h, ev.Desc)
+	o.record(h, ev.Desc, &ev.Note)
 	o.evals.Add(o.check(h, v, ev))
 	if v.Persisted != nil {
 		h.persist, h.hasPers = *v.Persisted, true
@@ -448,7 +465,7 @@ func (o *Observer) seenOutside(node int, what string) bool {
 		return false
 	}
 	o.evals.Add(1)
-	o.record(o.node(node), "n"+itoa(node)+" "+what)
+	o.record(o.node(node), "n"+itoa(node)+" "+what, nil)
 	return true
 }
 

@@ -134,7 +134,7 @@ func newNode(cfg Config, st persistentState, snapshot []byte) *node {
 		r.electionTimeout += cfg.ElectionTicks
 	}
 	r.hooks.init(r)
-	r.observe(evStart, func() string { return "start" })
+	r.observe(evStart, nil, nil, 0)
 	return r
 }
 
@@ -159,9 +159,7 @@ func (r *node) Ready() Ready {
 // persisted records that what encodeState last wrote is now saved.
 func (r *node) persisted() {
 	r.durable = r.encoded
-	r.observe(evPersist, func() string {
-		return fmt.Sprintf("persist term %d vote %d last %d/%d", r.currentTerm, r.votedFor, r.log.lastIndex(), r.log.lastTerm())
-	})
+	r.observe(evPersist, nil, nil, 0)
 }
 
 func (r *node) summary() durable {
@@ -171,7 +169,7 @@ func (r *node) summary() durable {
 // sent records that m left the node; the invariant hooks check it depends
 // only on persisted state.
 func (r *node) sent(m *Message) {
-	r.observe(evSend, func() string { return "send " + m.String() })
+	r.observe(evSend, m, nil, 0)
 }
 
 func (r *node) send(m Message) {
@@ -208,14 +206,14 @@ func (r *node) Tick() {
 			}
 		}
 		if sent {
-			r.observe(evTick, func() string { return "heartbeat" })
+			r.observe(evHeartbeat, nil, nil, 0)
 		}
 		return
 	}
 	r.electionElapsed++
 	if r.electionElapsed >= r.electionTimeout {
 		r.campaign()
-		r.observe(evTick, func() string { return fmt.Sprintf("election timeout → candidate term %d", r.currentTerm) })
+		r.observe(evTimeout, nil, nil, 0)
 	}
 }
 
@@ -326,7 +324,7 @@ func (r *node) Step(m Message) error {
 		// A reply to a request of an older term says nothing about this
 		// term: drop it (§5.1; raft-bugs.md M11).
 		if m.ReqTerm != r.currentTerm || m.Term != r.currentTerm {
-			r.observe(evReply, func() string { return "drop stale " + m.String() })
+			r.observe(evDropStale, &m, nil, 0)
 			return nil
 		}
 		switch {
@@ -337,10 +335,10 @@ func (r *node) Step(m Message) error {
 		case m.Kind == MsgSnapResp && r.role == leader:
 			r.handleSnapshotResponse(&m)
 		}
-		r.observe(evReply, func() string { return r.describe(&m) })
+		r.observe(evReply, &m, nil, 0)
 		return nil
 	}
-	r.observe(evReceive, func() string { return r.describe(&m) })
+	r.observe(evReceive, &m, nil, 0)
 	return nil
 }
 
@@ -363,9 +361,7 @@ func (r *node) Propose(command any) (index, term int, ok bool) {
 		}
 	}
 	r.maybeCommit()
-	r.observe(evPropose, func() string {
-		return fmt.Sprintf("propose %v at %d term %d", command, r.log.lastIndex(), r.currentTerm)
-	})
+	r.observe(evPropose, nil, command, 0)
 	return r.log.lastIndex(), r.currentTerm, true
 }
 
@@ -386,7 +382,7 @@ func (r *node) Snapshot(index int, snapshot []byte) error {
 	r.log.compact(index)
 	r.snapshot = append([]byte(nil), snapshot...)
 	r.dirty = true
-	r.observe(evCompact, func() string { return fmt.Sprintf("compact through %d/%d", r.log.base, r.log.baseTerm) })
+	r.observe(evCompact, nil, nil, 0)
 	return nil
 }
 
@@ -405,7 +401,7 @@ func (r *node) nextApply() []raftapi.ApplyMsg {
 		// service's own Snapshot is never beyond it, and a restart starts
 		// with lastApplied at the base.
 		r.lastApplied = r.log.base
-		r.observe(evApply, func() string { return fmt.Sprintf("apply snapshot %d/%d", r.log.base, r.log.baseTerm) })
+		r.observe(evApplySnapshot, nil, nil, 0)
 		return []raftapi.ApplyMsg{{SnapshotValid: true, Snapshot: r.snapshot,
 			SnapshotTerm: r.log.baseTerm, SnapshotIndex: r.log.base}}
 	}
@@ -418,7 +414,7 @@ func (r *node) nextApply() []raftapi.ApplyMsg {
 	}
 	from := r.lastApplied + 1
 	r.lastApplied = r.commitIndex
-	r.observe(evApply, func() string { return fmt.Sprintf("apply %d..%d", from, r.lastApplied) })
+	r.observe(evApply, nil, nil, from)
 	return msgs
 }
 
@@ -426,13 +422,4 @@ func (r *node) nextApply() []raftapi.ApplyMsg {
 // not yet handed out is beyond lastApplied, and at most commitIndex).
 func (r *node) hasApply() bool {
 	return r.lastApplied < r.commitIndex
-}
-
-// describe is the transcript line of a handled message.
-func (r *node) describe(m *Message) string {
-	s := "recv " + m.String()
-	if k := len(r.msgs); k > 0 && r.msgs[k-1].Kind.isReply() && r.msgs[k-1].To == m.From {
-		s += " → " + r.msgs[k-1].String()
-	}
-	return fmt.Sprintf("%s; %v term %d commit %d last %d/%d", s, r.role, r.currentTerm, r.commitIndex, r.log.lastIndex(), r.log.lastTerm())
 }
