@@ -80,7 +80,7 @@ type node struct {
 	lead    int   // the last leader this node heard from (or itself, if it led last), or None
 	pending []int // requests to the peer awaiting a reply or a failure
 	silent  []int // ticks since a message came from the peer, up to ElectionTicks
-	asked   []int // ticks since the last request to the peer, up to probeTicks
+	asked   []int // ticks since the last request to the peer, up to 3*ElectionTicks (the longest probeTicks)
 
 	electionElapsed int
 	electionTimeout int
@@ -353,8 +353,9 @@ func (r *node) Propose(command any) (index, term int, ok bool) {
 	r.dirty = true
 	r.matchIndex[r.id] = r.log.lastIndex()
 	// The new entry goes at once to each follower with no AppendEntries
-	// awaiting its reply; the others get it with the next one (rule F3 of
-	// docs/guide.md).
+	// awaiting its reply, unless it is presumed down (rule F2 of
+	// docs/guide.md); the others get it with the next AppendEntries, so
+	// commands that arrive together travel together.
 	for p := range r.n {
 		if p != r.id && !r.inflight[p] && r.mayProbe(p) {
 			r.sendAppend(p, CauseNewEntries)
