@@ -30,11 +30,38 @@ type Event struct {
 	Kind Kind
 	// Desc is one transcript line, e.g.
 	// "n2 AppendEntries from n1 term 3 prev 5/2 → reject conflict 2@4".
+	// A reporter that would rather not format a line per transition
+	// leaves it empty and sets Note.
 	Desc string
+	// Note is the transcript line as values, used when Desc is empty. The
+	// Observer keeps it and formats it only if a violation is reported.
+	Note Note
 	// LogFrom is the lowest index whose entry this transition appended,
 	// overwrote or deleted; 0 when the log's entries did not change.
 	// Compaction (moving Base up over entries that stay the same) is not a
 	// change of entries. The Observer re-checks only indices from LogFrom
 	// on, so its cost is proportional to what changed.
 	LogFrom int
+}
+
+// NoteInts is how many integers a Note holds.
+const NoteInts = 32
+
+// Note is a transcript line kept as values, so that reporting a
+// transition formats nothing: the Observer copies the Note into the
+// node's transcript and calls Format only for the lines a violation shows.
+// Format must be a plain function, not a closure (which would be
+// allocated on every transition); it appends the line to b.
+type Note struct {
+	Format func(b []byte, n *Note) []byte
+	Ints   [NoteInts]int
+	Value  any // one operand that is not an int (a command), or nil
+}
+
+// String formats the line.
+func (n *Note) String() string {
+	if n.Format == nil {
+		return ""
+	}
+	return string(n.Format(nil, n))
 }

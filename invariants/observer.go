@@ -62,9 +62,19 @@ type nodeHistory struct {
 	next     int // where the next line goes in trace
 }
 
+// traceLine is one transcript line: desc, or if it is empty, note (kept
+// as values and formatted only for a violation).
 type traceLine struct {
 	seq  int
 	desc string
+	note Note
+}
+
+func (l *traceLine) text() string {
+	if l.desc != "" {
+		return l.desc
+	}
+	return l.note.String()
 }
 
 type entry struct {
@@ -138,10 +148,17 @@ func (o *Observer) node(id int) *nodeHistory {
 	return h
 }
 
-// record adds desc to node id's transcript.
-func (o *Observer) record(h *nodeHistory, desc string) {
+// record adds a line to node id's transcript: desc, or if it is empty,
+// *note.
+func (o *Observer) record(h *nodeHistory, desc string, note *Note) {
 	o.seq++
-	h.trace[h.next] = traceLine{o.seq, desc}
+	l := &h.trace[h.next]
+	l.seq, l.desc = o.seq, desc
+	if desc == "" && note != nil {
+		l.note = *note
+	} else {
+		l.note = Note{}
+	}
 	h.next = (h.next + 1) % TraceLen
 }
 
@@ -162,14 +179,14 @@ func (o *Observer) fail(v *Violation) bool {
 		}
 		seen[id] = true
 		for _, l := range h.trace {
-			if l.desc != "" {
+			if l.seq != 0 && (l.desc != "" || l.note.Format != nil) {
 				lines = append(lines, l)
 			}
 		}
 	}
 	sort.Slice(lines, func(i, j int) bool { return lines[i].seq < lines[j].seq })
-	for _, l := range lines {
-		v.Trace = append(v.Trace, l.desc)
+	for i := range lines {
+		v.Trace = append(v.Trace, lines[i].text())
 	}
 	o.viol = v
 	return true
@@ -186,12 +203,17 @@ func (o *Observer) Observe(v *View, ev Event) {
 	h := o.node(v.ID)
 	if h.crashed {
 		if ev.Kind != Start {
-			o.record(h, ev.Desc+" [after n"+itoa(v.ID)+" crashed: not believed]")
+			// Rare, so formatted at once.
+			desc := ev.Desc
+			if desc == "" {
+				desc = ev.Note.String()
+			}
+			o.record(h, desc+" [after n"+itoa(v.ID)+" crashed: not believed]", nil)
 			return
 		}
 		h.crashed = false
 	}
-	o.record(h, ev.Desc)
+	o.record(h, ev.Desc, &ev.Note)
 	o.evals.Add(o.check(h, v, ev))
 	if v.Persisted != nil {
 		h.persist, h.hasPers = *v.Persisted, true
@@ -225,7 +247,7 @@ func (o *Observer) Crash(node int) {
 	}
 	h := o.node(node)
 	h.crashed = true
-	o.record(h, "n"+itoa(node)+" crashed (seen by the harness)")
+	o.record(h, "n"+itoa(node)+" crashed (seen by the harness)", nil)
 }
 
 // check evaluates the properties on one transition, in order, and stops
@@ -489,7 +511,7 @@ func (o *Observer) seenOutside(node int, what string) bool {
 		return false
 	}
 	o.evals.Add(1)
-	o.record(o.node(node), "n"+itoa(node)+" "+what)
+	o.record(o.node(node), "n"+itoa(node)+" "+what, nil)
 	return true
 }
 

@@ -286,3 +286,30 @@ func TestObserverCrashPoint(t *testing.T) {
 		"n0 start term 8 follower last 0 commit 0",
 	}, x.Trace, "the transcript shows the crash point and what came after it")
 }
+
+// A Note is formatted only for the transcript of a violation, and shows
+// the values of its own transition, not of a later one.
+func TestNoteFormattedOnlyOnViolation(t *testing.T) {
+	formats := 0
+	format := func(b []byte, n *Note) []byte {
+		formats++
+		return fmt.Appendf(b, "n%d term %d %v", n.Ints[0], n.Ints[1], n.Value)
+	}
+	o := NewObserver()
+	note := func(v View, what string) Event {
+		ev := Event{Kind: Tick, Note: Note{Format: format, Value: what}}
+		ev.Note.Ints[0], ev.Note.Ints[1] = v.ID, v.Term
+		return ev
+	}
+	for term := 1; term <= 50; term++ {
+		v := view(0, term, Leader, 0)
+		o.Observe(&v, note(v, "leads"))
+	}
+	require.Zero(t, formats, "no violation, nothing formatted")
+	v := view(1, 50, Leader, 0)
+	o.Observe(&v, note(v, "also leads"))
+	viol := requireObserved(t, o, ElectionSafetyName)
+	require.Equal(t, TraceLen+1, formats, "the lines shown, once each")
+	require.Equal(t, "n0 term 31 leads", viol.Trace[0])
+	require.Equal(t, "n1 term 50 also leads", viol.Trace[len(viol.Trace)-1])
+}

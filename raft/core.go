@@ -68,10 +68,22 @@ type node struct {
 	matchIndex []int  // highest entry known replicated on each server; never decreases within a term
 	inflight   []bool // an AppendEntries to the server awaits its reply
 	scratch    []int
+	// heartbeatElapsed is, per server, the ticks since the last
+	// AppendEntries or InstallSnapshot to it: a heartbeat goes only to a
+	// server that heard nothing from the leader for HeartbeatTicks.
+	heartbeatElapsed []int
 
-	electionElapsed  int
-	electionTimeout  int
-	heartbeatElapsed int
+	// All servers, not in Figure 2: what the node knows of reaching each
+	// peer (frugal.go). They decide only whether a request is worth
+	// sending now, never what it says, so they save RPCs without touching
+	// safety: the network may lose any message anyway.
+	lead    int   // the last leader this node heard from (or itself, if it led last), or None
+	pending []int // requests to the peer awaiting a reply or a failure
+	silent  []int // ticks since a message came from the peer, up to ElectionTicks
+	asked   []int // ticks since the last request to the peer, up to 3*ElectionTicks (the longest probeTicks)
+
+	electionElapsed int
+	electionTimeout int
 
 	// Output, taken by Ready.
 	msgs  []Message
@@ -101,14 +113,28 @@ func newNode(cfg Config, st persistentState, snapshot []byte) *node {
 		matchIndex:  make([]int, cfg.Peers),
 		inflight:    make([]bool, cfg.Peers),
 		scratch:     make([]int, cfg.Peers),
+
+		heartbeatElapsed: make([]int, cfg.Peers),
+		lead:             None,
+		pending:          make([]int, cfg.Peers),
+		silent:           make([]int, cfg.Peers),
+		asked:            make([]int, cfg.Peers),
+	}
+	for p := range r.silent {
+		r.silent[p] = cfg.ElectionTicks // nothing heard yet
 	}
 	// What the snapshot holds is committed and applied by the service,
 	// which reads the snapshot itself when it starts.
 	r.commitIndex, r.lastApplied = r.log.base, r.log.base
 	r.durable = r.summary()
 	r.resetElectionTimer()
+	if st.Term > 0 {
+		// A restarted node first gives a live leader one more election
+		// timeout to reach it (rule F6 of docs/guide.md).
+		r.electionTimeout += cfg.ElectionTicks
+	}
 	r.hooks.init(r)
-	r.observe(evStart, func() string { return "start" })
+	r.observe(evStart, nil, nil, 0)
 	return r
 }
 
@@ -133,9 +159,7 @@ func (r *node) Ready() Ready {
 // persisted records that what encodeState last wrote is now saved.
 func (r *node) persisted() {
 	r.durable = r.encoded
-	r.observe(evPersist, func() string {
-		return fmt.Sprintf("persist term %d vote %d last %d/%d", r.currentTerm, r.votedFor, r.log.lastIndex(), r.log.lastTerm())
-	})
+	r.observe(evPersist, nil, nil, 0)
 }
 
 func (r *node) summary() durable {
@@ -145,33 +169,51 @@ func (r *node) summary() durable {
 // sent records that m left the node; the invariant hooks check it depends
 // only on persisted state.
 func (r *node) sent(m *Message) {
-	r.observe(evSend, func() string { return "send " + m.String() })
+	r.observe(evSend, m, nil, 0)
 }
 
 func (r *node) send(m Message) {
 	m.From = r.id
+	if !m.Kind.isReply() {
+		r.pending[m.To]++
+		r.asked[m.To] = 0
+	}
 	r.msgs = append(r.msgs, m)
 }
 
 // ---- Time ----
 
 // Tick advances the clocks by one tick: a follower or candidate whose
-// election timeout elapses starts an election (§5.2); a leader sends
-// heartbeats every HeartbeatTicks.
+// election timeout elapses starts an election (§5.2); a leader sends a
+// heartbeat to each follower that heard nothing from it for
+// HeartbeatTicks (rule F1 of docs/guide.md: an AppendEntries sent for
+// other reasons is a heartbeat too).
 func (r *node) Tick() {
+	for p := range r.silent {
+		r.silent[p] = min(r.silent[p]+1, r.cfg.ElectionTicks)
+		r.asked[p] = min(r.asked[p]+1, 3*r.cfg.ElectionTicks)
+	}
 	if r.role == leader {
-		r.heartbeatElapsed++
-		if r.heartbeatElapsed >= r.cfg.HeartbeatTicks {
-			r.heartbeatElapsed = 0
-			r.bcastAppend()
-			r.observe(evTick, func() string { return "heartbeat" })
+		sent := false
+		for p := range r.n {
+			if p == r.id {
+				continue
+			}
+			r.heartbeatElapsed[p]++
+			if r.heartbeatElapsed[p] >= r.cfg.HeartbeatTicks && r.mayProbe(p) {
+				r.sendAppend(p, CauseHeartbeat)
+				sent = true
+			}
+		}
+		if sent {
+			r.observe(evHeartbeat, nil, nil, 0)
 		}
 		return
 	}
 	r.electionElapsed++
 	if r.electionElapsed >= r.electionTimeout {
 		r.campaign()
-		r.observe(evTick, func() string { return fmt.Sprintf("election timeout → candidate term %d", r.currentTerm) })
+		r.observe(evTimeout, nil, nil, 0)
 	}
 }
 
@@ -211,27 +253,38 @@ func (r *node) campaign() {
 		r.becomeLeader()
 		return
 	}
+	// Peers presumed down are asked only if the others cannot make a
+	// majority (rule F4 of docs/guide.md).
+	askAll := !r.quorumUp()
 	for p := range r.n {
-		if p != r.id {
+		if p != r.id && (askAll || !r.down(p)) {
 			r.send(Message{Kind: MsgVote, To: p, Term: r.currentTerm,
-				LastLogIndex: r.log.lastIndex(), LastLogTerm: r.log.lastTerm()})
+				LastLogIndex: r.log.lastIndex(), LastLogTerm: r.log.lastTerm(), cause: CauseElection})
 		}
 	}
 }
 
-// becomeLeader takes office and sends a heartbeat round at once (Figure 2:
+// becomeLeader takes office and sends a heartbeat at once (Figure 2:
 // "Upon election: send initial empty AppendEntries RPCs (heartbeat) to each
-// server").
+// server") to each server that did not vote for it. A voter restarted its
+// election timer when it granted the vote: its first AppendEntries can
+// wait for the first command or the heartbeat interval (rule F5 of
+// docs/guide.md).
 func (r *node) becomeLeader() {
 	r.role = leader
-	r.heartbeatElapsed = 0
+	r.lead = r.id
 	for p := range r.n {
 		r.nextIndex[p] = r.log.lastIndex() + 1
 		r.matchIndex[p] = 0
 		r.inflight[p] = false
+		r.heartbeatElapsed[p] = 0
 	}
 	r.matchIndex[r.id] = r.log.lastIndex()
-	r.bcastAppend()
+	for p := range r.n {
+		if p != r.id && !r.votes[p] && r.mayProbe(p) {
+			r.sendAppend(p, CauseHeartbeat)
+		}
+	}
 }
 
 func (r *node) quorum(granted []bool) bool {
@@ -256,6 +309,7 @@ func (r *node) Step(m Message) error {
 	if m.To != r.id {
 		return fmt.Errorf("raft: n%d got a message for n%d", r.id, m.To)
 	}
+	r.heard(&m)
 	if m.Term > r.currentTerm {
 		r.becomeFollower(m.Term)
 	}
@@ -270,7 +324,7 @@ func (r *node) Step(m Message) error {
 		// A reply to a request of an older term says nothing about this
 		// term: drop it (§5.1; raft-bugs.md M11).
 		if m.ReqTerm != r.currentTerm || m.Term != r.currentTerm {
-			r.observe(evReply, func() string { return "drop stale " + m.String() })
+			r.observe(evDropStale, &m, nil, 0)
 			return nil
 		}
 		switch {
@@ -281,10 +335,10 @@ func (r *node) Step(m Message) error {
 		case m.Kind == MsgSnapResp && r.role == leader:
 			r.handleSnapshotResponse(&m)
 		}
-		r.observe(evReply, func() string { return r.describe(&m) })
+		r.observe(evReply, &m, nil, 0)
 		return nil
 	}
-	r.observe(evReceive, func() string { return r.describe(&m) })
+	r.observe(evReceive, &m, nil, 0)
 	return nil
 }
 
@@ -298,15 +352,17 @@ func (r *node) Propose(command any) (index, term int, ok bool) {
 	r.log.append(Entry{Term: r.currentTerm, Command: command})
 	r.dirty = true
 	r.matchIndex[r.id] = r.log.lastIndex()
+	// The new entry goes at once to each follower with no AppendEntries
+	// awaiting its reply, unless it is presumed down (rule F2 of
+	// docs/guide.md); the others get it with the next AppendEntries, so
+	// commands that arrive together travel together.
 	for p := range r.n {
-		if p != r.id && !r.inflight[p] {
-			r.sendAppend(p)
+		if p != r.id && !r.inflight[p] && r.mayProbe(p) {
+			r.sendAppend(p, CauseNewEntries)
 		}
 	}
 	r.maybeCommit()
-	r.observe(evPropose, func() string {
-		return fmt.Sprintf("propose %v at %d term %d", command, r.log.lastIndex(), r.currentTerm)
-	})
+	r.observe(evPropose, nil, command, 0)
 	return r.log.lastIndex(), r.currentTerm, true
 }
 
@@ -327,7 +383,7 @@ func (r *node) Snapshot(index int, snapshot []byte) error {
 	r.log.compact(index)
 	r.snapshot = append([]byte(nil), snapshot...)
 	r.dirty = true
-	r.observe(evCompact, func() string { return fmt.Sprintf("compact through %d/%d", r.log.base, r.log.baseTerm) })
+	r.observe(evCompact, nil, nil, 0)
 	return nil
 }
 
@@ -346,7 +402,7 @@ func (r *node) nextApply() []raftapi.ApplyMsg {
 		// service's own Snapshot is never beyond it, and a restart starts
 		// with lastApplied at the base.
 		r.lastApplied = r.log.base
-		r.observe(evApply, func() string { return fmt.Sprintf("apply snapshot %d/%d", r.log.base, r.log.baseTerm) })
+		r.observe(evApplySnapshot, nil, nil, 0)
 		return []raftapi.ApplyMsg{{SnapshotValid: true, Snapshot: r.snapshot,
 			SnapshotTerm: r.log.baseTerm, SnapshotIndex: r.log.base}}
 	}
@@ -359,7 +415,7 @@ func (r *node) nextApply() []raftapi.ApplyMsg {
 	}
 	from := r.lastApplied + 1
 	r.lastApplied = r.commitIndex
-	r.observe(evApply, func() string { return fmt.Sprintf("apply %d..%d", from, r.lastApplied) })
+	r.observe(evApply, nil, nil, from)
 	return msgs
 }
 
@@ -367,13 +423,4 @@ func (r *node) nextApply() []raftapi.ApplyMsg {
 // not yet handed out is beyond lastApplied, and at most commitIndex).
 func (r *node) hasApply() bool {
 	return r.lastApplied < r.commitIndex
-}
-
-// describe is the transcript line of a handled message.
-func (r *node) describe(m *Message) string {
-	s := "recv " + m.String()
-	if k := len(r.msgs); k > 0 && r.msgs[k-1].Kind.isReply() && r.msgs[k-1].To == m.From {
-		s += " → " + r.msgs[k-1].String()
-	}
-	return fmt.Sprintf("%s; %v term %d commit %d last %d/%d", s, r.role, r.currentTerm, r.commitIndex, r.log.lastIndex(), r.log.lastTerm())
 }

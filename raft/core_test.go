@@ -14,10 +14,11 @@ type coreNet struct {
 	nodes []*node
 	cut   map[int]bool // nodes whose messages are dropped
 	sent  int
+	to    map[int]int // requests sent to each node
 }
 
 func newCoreNet(t *testing.T, n int) *coreNet {
-	cn := &coreNet{cut: map[int]bool{}}
+	cn := &coreNet{cut: map[int]bool{}, to: map[int]int{}}
 	if t != nil {
 		cn.fatal = func(err error) { t.Helper(); t.Fatal(err) }
 	}
@@ -42,6 +43,9 @@ func (cn *coreNet) flush() {
 			for _, m := range rd.Messages {
 				progress = true
 				cn.sent++
+				if !m.Kind.isReply() {
+					cn.to[m.To]++
+				}
 				if cn.cut[m.From] || cn.cut[m.To] {
 					continue
 				}
@@ -51,6 +55,16 @@ func (cn *coreNet) flush() {
 			}
 		}
 	}
+}
+
+// beat lets leader r's heartbeat interval elapse, and delivers what it
+// sends: its first AppendEntries to the servers that voted for it goes
+// then, not upon election (rule F5 of docs/guide.md).
+func (cn *coreNet) beat(r *node) {
+	for range r.cfg.HeartbeatTicks {
+		r.Tick()
+	}
+	cn.flush()
 }
 
 func (cn *coreNet) elect(id int) *node {
@@ -118,6 +132,7 @@ func TestFigure8CommitRule(t *testing.T) {
 	cn.nodes[2].currentTerm = 3
 	l = cn.elect(0)
 	require.Equal(t, 4, l.currentTerm)
+	cn.beat(l)
 	require.Equal(t, 1, l.matchIndex[1], "n1 holds index 1")
 	require.Equal(t, 0, l.commitIndex, "index 1 (term 2) is on a majority but must not commit by counting")
 	l.Propose("new")

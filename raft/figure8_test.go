@@ -8,7 +8,8 @@ import (
 )
 
 // campaign makes node id time out and stand for election until it wins,
-// delivering every message, at most a few terms.
+// delivering every message, at most a few terms; then lets one heartbeat
+// interval pass, so that every server has heard from the new leader.
 func (cn *coreNet) campaign(t *testing.T, id int) *node {
 	t.Helper()
 	r := cn.nodes[id]
@@ -18,6 +19,7 @@ func (cn *coreNet) campaign(t *testing.T, id int) *node {
 		}
 		cn.flush()
 		if r.role == leader {
+			cn.beat(r)
 			return r
 		}
 		r.becomeFollower(r.currentTerm) // lost: stand again

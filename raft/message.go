@@ -76,6 +76,10 @@ type Message struct {
 	// MatchIndex rather than its current state (M10).
 	ReqTerm    int
 	MatchIndex int
+
+	// cause is why a request was sent, for the driver's Stats; it never
+	// crosses the wire.
+	cause Cause
 }
 
 // MaxTermOrIndex is the largest term or log index a node accepts, in a
@@ -131,25 +135,64 @@ func (m *Message) validate(n, me int) error {
 // String describes m in one transcript line, e.g.
 // "AppendEntries n1→n2 term 3 prev 5/2 entries 2 commit 4".
 func (m *Message) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%v n%d→n%d term %d", m.Kind, m.From, m.To, m.Term)
+	var v [msgInts]int
+	packMsg(v[:], m)
+	return string(appendMsg(nil, v[:]))
+}
+
+// msgInts is how many integers packMsg writes.
+const msgInts = 8
+
+// packMsg writes what String shows of m into v[:msgInts]. The invariant
+// hooks keep messages so, as values, and format them (appendMsg) only for
+// the transcript of a violation.
+func packMsg(v []int, m *Message) {
+	v[0], v[1], v[2], v[3] = int(m.Kind), m.From, m.To, m.Term
+	v[4], v[5], v[6], v[7] = 0, 0, 0, 0
 	switch m.Kind {
 	case MsgVote:
-		fmt.Fprintf(&b, " last %d/%d", m.LastLogIndex, m.LastLogTerm)
+		v[4], v[5] = m.LastLogIndex, m.LastLogTerm
 	case MsgVoteResp:
-		fmt.Fprintf(&b, " granted %v", m.VoteGranted)
+		v[4] = boolInt(m.VoteGranted)
 	case MsgApp:
-		fmt.Fprintf(&b, " prev %d/%d entries %d commit %d", m.PrevLogIndex, m.PrevLogTerm, len(m.Entries), m.LeaderCommit)
+		v[4], v[5], v[6], v[7] = m.PrevLogIndex, m.PrevLogTerm, len(m.Entries), m.LeaderCommit
 	case MsgAppResp:
-		if m.Success {
-			fmt.Fprintf(&b, " ok match %d", m.MatchIndex)
+		v[4], v[5], v[6], v[7] = boolInt(m.Success), m.MatchIndex, m.ConflictTerm, m.ConflictIndex
+	case MsgSnap:
+		v[4], v[5] = m.LastIncludedIndex, m.LastIncludedTerm
+	case MsgSnapResp:
+		v[4] = m.MatchIndex
+	}
+}
+
+// appendMsg appends the line of the message that packMsg wrote into v.
+func appendMsg(b []byte, v []int) []byte {
+	k := MsgKind(v[0])
+	b = fmt.Appendf(b, "%v n%d→n%d term %d", k, v[1], v[2], v[3])
+	switch k {
+	case MsgVote:
+		b = fmt.Appendf(b, " last %d/%d", v[4], v[5])
+	case MsgVoteResp:
+		b = fmt.Appendf(b, " granted %v", v[4] != 0)
+	case MsgApp:
+		b = fmt.Appendf(b, " prev %d/%d entries %d commit %d", v[4], v[5], v[6], v[7])
+	case MsgAppResp:
+		if v[4] != 0 {
+			b = fmt.Appendf(b, " ok match %d", v[5])
 		} else {
-			fmt.Fprintf(&b, " reject conflict %d@%d", m.ConflictTerm, m.ConflictIndex)
+			b = fmt.Appendf(b, " reject conflict %d@%d", v[6], v[7])
 		}
 	case MsgSnap:
-		fmt.Fprintf(&b, " snapshot %d/%d", m.LastIncludedIndex, m.LastIncludedTerm)
+		b = fmt.Appendf(b, " snapshot %d/%d", v[4], v[5])
 	case MsgSnapResp:
-		fmt.Fprintf(&b, " match %d", m.MatchIndex)
+		b = fmt.Appendf(b, " match %d", v[4])
 	}
-	return b.String()
+	return b
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -40,6 +40,7 @@ type Raft struct {
 	done      chan struct{}
 	dead      bool
 	err       error
+	stats     Stats
 }
 
 var _ raftapi.Raft = (*Raft)(nil)
@@ -77,6 +78,14 @@ func New(peers []raftapi.Peer, me int, persister raftapi.Persister, applyCh chan
 	go rf.ticker()
 	go rf.applier()
 	return rf, nil
+}
+
+// Stats returns the counts of the RPCs this peer sent, by kind and
+// cause: where the RPCs go.
+func (rf *Raft) Stats() Stats {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	return rf.stats
 }
 
 // Err is non-nil when the peer could not start from its persisted state.
@@ -158,6 +167,7 @@ func (rf *Raft) ready() (replies []Message) {
 			replies = append(replies, *m)
 			continue
 		}
+		rf.stats.Calls[m.Kind][m.cause]++
 		go rf.send(*m)
 	}
 	if rf.c.hasApply() {
@@ -192,6 +202,9 @@ func (rf *Raft) send(m Message) {
 	resp, ok := rf.call(m)
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
+	if !ok {
+		rf.stats.Failed[m.Kind][m.cause]++
+	}
 	if rf.dead {
 		return
 	}

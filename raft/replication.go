@@ -50,30 +50,22 @@ func (r *node) handleVoteResponse(m *Message) {
 
 // ---- Replication ----
 
-// bcastAppend sends AppendEntries to every peer: the heartbeat, which also
-// carries any entries a follower lacks.
-func (r *node) bcastAppend() {
-	for p := range r.n {
-		if p != r.id {
-			r.sendAppend(p)
-		}
-	}
-}
-
 // sendAppend sends peer p the entries from nextIndex[p] on, or the
-// snapshot if they were compacted away (§7).
-func (r *node) sendAppend(p int) {
+// snapshot if they were compacted away (§7); why is for the driver's
+// Stats.
+func (r *node) sendAppend(p int, why Cause) {
 	r.inflight[p] = true
+	r.heartbeatElapsed[p] = 0
 	next := r.nextIndex[p]
 	if next <= r.log.base {
 		r.send(Message{Kind: MsgSnap, To: p, Term: r.currentTerm,
-			LastIncludedIndex: r.log.base, LastIncludedTerm: r.log.baseTerm, Data: r.snapshot})
+			LastIncludedIndex: r.log.base, LastIncludedTerm: r.log.baseTerm, Data: r.snapshot, cause: why})
 		return
 	}
 	prevTerm, _ := r.log.term(next - 1)
 	r.send(Message{Kind: MsgApp, To: p, Term: r.currentTerm,
 		PrevLogIndex: next - 1, PrevLogTerm: prevTerm,
-		Entries: r.log.from(next), LeaderCommit: r.commitIndex})
+		Entries: r.log.from(next), LeaderCommit: r.commitIndex, cause: why})
 }
 
 // handleAppendEntries is Figure 2's AppendEntries receiver implementation.
@@ -89,7 +81,7 @@ func (r *node) handleAppendEntries(m *Message) {
 	if r.role != follower {
 		r.becomeFollower(m.Term)
 	}
-	r.electionElapsed = 0
+	r.electionElapsed, r.lead = 0, m.From
 
 	// Entries through the base are committed and in the snapshot; the
 	// leader holds the same ones (Leader Completeness). Skip them.
@@ -163,8 +155,11 @@ func (r *node) handleAppendResponse(m *Message) {
 		}
 		r.nextIndex[p] = min(max(next, r.matchIndex[p]+1, 1), r.log.lastIndex()+1)
 	}
-	if !m.Success || r.nextIndex[p] <= r.log.lastIndex() {
-		r.sendAppend(p)
+	switch {
+	case !m.Success:
+		r.sendAppend(p, CauseBackup)
+	case r.nextIndex[p] <= r.log.lastIndex():
+		r.sendAppend(p, CauseCatchUp)
 	}
 }
 
@@ -195,14 +190,6 @@ func (r *node) maybeCommit() bool {
 	return true
 }
 
-// unreachable records that a request to peer p was lost, so the leader
-// need not wait for a heartbeat before sending p more.
-func (r *node) unreachable(p int) {
-	if r.role == leader && p >= 0 && p < r.n {
-		r.inflight[p] = false
-	}
-}
-
 // ---- Snapshots ----
 
 // handleInstallSnapshot is §7's InstallSnapshot receiver, with the whole
@@ -231,7 +218,7 @@ func (r *node) handleInstallSnapshot(m *Message) {
 	if r.role != follower {
 		r.becomeFollower(m.Term)
 	}
-	r.electionElapsed = 0
+	r.electionElapsed, r.lead = 0, m.From
 	if m.LastIncludedIndex > r.commitIndex {
 		r.log.restoreBase(m.LastIncludedIndex, m.LastIncludedTerm)
 		r.snapshot = m.Data
@@ -250,6 +237,6 @@ func (r *node) handleSnapshotResponse(m *Message) {
 	r.nextIndex[p] = max(r.nextIndex[p], r.matchIndex[p]+1)
 	r.maybeCommit()
 	if r.nextIndex[p] <= r.log.lastIndex() {
-		r.sendAppend(p)
+		r.sendAppend(p, CauseCatchUp)
 	}
 }

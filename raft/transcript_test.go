@@ -1,0 +1,60 @@
+//go:build invariants
+
+package raft
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/raftspec/raftspec/invariants"
+	"github.com/stretchr/testify/require"
+)
+
+// The hooks keep each transition's transcript line as values and format
+// it only when a violation is reported; the lines must read as the
+// transitions happened, not as the node is when the violation is found.
+func TestTranscript(t *testing.T) {
+	obs := invariants.NewObserver()
+	defer invariants.Install(obs)()
+	cn := newCoreNet(t, 3)
+	l := cn.elect(0)
+	l.Propose("x")
+	cn.flush()
+	cn.beat(l)
+	n2 := cn.nodes[2]
+	n2.nextApply()
+	require.NoError(t, n2.Snapshot(1, []byte("s")))
+	n2.becomeLeader() // planted: a second leader in term 1
+	for range n2.cfg.HeartbeatTicks {
+		n2.Tick()
+	}
+	v := obs.Violation()
+	require.NotNil(t, v)
+	require.Equal(t, invariants.ElectionSafetyName, v.Property)
+	got := strings.Join(v.Trace, "\n")
+	require.Equal(t, strings.TrimSpace(goldenTranscript), got)
+}
+
+const goldenTranscript = `
+n0 start
+n2 start
+n0 election timeout → candidate term 1
+n0 persist term 1 vote 0 last 0/0
+n2 recv RequestVote n0→n2 term 1 last 0/0 → RequestVoteReply n2→n0 term 1 granted true; follower term 1 commit 0 last 0/0
+n0 recv RequestVoteReply n1→n0 term 1 granted true; leader term 1 commit 0 last 0/0
+n2 persist term 1 vote 0 last 0/0
+n0 recv RequestVoteReply n2→n0 term 1 granted true; leader term 1 commit 0 last 0/0
+n0 propose x at 1 term 1
+n0 persist term 1 vote 0 last 1/1
+n2 recv AppendEntries n0→n2 term 1 prev 0/0 entries 1 commit 0 → AppendEntriesReply n2→n0 term 1 ok match 1; follower term 1 commit 0 last 1/1
+n0 recv AppendEntriesReply n1→n0 term 1 ok match 1; leader term 1 commit 1 last 1/1
+n2 persist term 1 vote 0 last 1/1
+n0 recv AppendEntriesReply n2→n0 term 1 ok match 1; leader term 1 commit 1 last 1/1
+n0 heartbeat
+n2 recv AppendEntries n0→n2 term 1 prev 1/1 entries 0 commit 1 → AppendEntriesReply n2→n0 term 1 ok match 1; follower term 1 commit 1 last 1/1
+n0 recv AppendEntriesReply n1→n0 term 1 ok match 1; leader term 1 commit 1 last 1/1
+n0 recv AppendEntriesReply n2→n0 term 1 ok match 1; leader term 1 commit 1 last 1/1
+n2 apply 1..1
+n2 compact through 1/1
+n2 heartbeat
+`
