@@ -66,6 +66,7 @@ type fakeWorld struct {
 	corruptAt int           // server that applies cmd+1 instead of cmd (-1: none)
 	skipIndex int           // index no server applies (0: none)
 	leak      bool          // Make starts a goroutine that outlives Kill
+	closeCh   bool          // Kill closes applyCh, as the lab allows
 	leakUntil chan struct{} // what it waits for (made in the bubble)
 }
 
@@ -129,5 +130,11 @@ func (rf *fakeRaft) PersistBytes() int    { return 0 }
 func (rf *fakeRaft) Kill() {
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
+	if rf.w.closeCh && !rf.dead {
+		rf.w.mu.Lock()
+		close(rf.w.applyChs[rf.me])
+		delete(rf.w.applyChs, rf.me)
+		rf.w.mu.Unlock()
+	}
 	rf.dead = true
 }

@@ -53,6 +53,21 @@ func TestFakeClusterPasses(t *testing.T) {
 	})
 }
 
+// The lab allows Kill to close applyCh (appliers range over it): the
+// harness's applier must end, not spin on the closed channel and stop
+// virtual time (the scenario would then hang until the watchdog).
+func TestClosedApplyChIsAllowed(t *testing.T) {
+	withFakeCluster(t, func(w *fakeWorld) { w.closeCh = true }, func(c *Cluster, rec *recTB) {
+		c.One(100, 3, false)
+		c.Crash(1)
+		c.Restart(1)
+		c.One(200, 3, false)
+		if got := rec.text(); got != "" {
+			t.Errorf("recorded %q, want nothing", got)
+		}
+	})
+}
+
 func TestApplyCheckerCatchesWrongCommand(t *testing.T) {
 	withFakeCluster(t, func(w *fakeWorld) { w.corruptAt = 2 }, func(c *Cluster, rec *recTB) {
 		c.One(100, 3, false)
