@@ -200,3 +200,19 @@ func failingChild(t *testing.T, env string, want ...string) string {
 	}
 	return string(out)
 }
+
+// One place where goroutines wait is one kind of leak, however long each
+// has waited (the dump says "2 minutes" for some and nothing for others).
+func TestLeakKindsIgnoreWaitTime(t *testing.T) {
+	for header, want := range map[string]string{
+		"chan receive, synctest bubble 7":                   "chan receive",
+		"chan receive, 2 minutes, synctest bubble 7":        "chan receive",
+		"select, 1 minute, synctest bubble 12":              "select",
+		"sync.Cond.Wait, 15 minutes, durable":               "sync.Cond.Wait, durable",
+		"chan send (durable), 3 minutes, synctest bubble 1": "chan send (durable)",
+	} {
+		if got := waitStatus(header); got != want {
+			t.Errorf("waitStatus(%q) = %q, want %q", header, got, want)
+		}
+	}
+}

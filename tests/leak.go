@@ -63,7 +63,7 @@ func bubbleLeaks() []string {
 		if strings.Contains(g, "synctest.testingSynctestTest") || strings.Contains(g, "internal/synctest.Run(") {
 			continue
 		}
-		status, _, _ := strings.Cut(m[2], ", synctest bubble")
+		status := waitStatus(m[2])
 		counts[fmt.Sprintf("[%s] %s", status, topFrames(g, 3))]++
 	}
 	var leaks []string
@@ -72,6 +72,18 @@ func bubbleLeaks() []string {
 	}
 	sort.Strings(leaks)
 	return leaks
+}
+
+// waitMinutes is the time a goroutine has waited, in a dump's header.
+var waitMinutes = regexp.MustCompile(`, \d+ minutes?`)
+
+// waitStatus is a goroutine's status from its dump header ("chan
+// receive"), without its bubble and without how long it has waited: one
+// place where goroutines wait is one kind of leak, however long each has
+// waited.
+func waitStatus(header string) string {
+	status, _, _ := strings.Cut(header, ", synctest bubble")
+	return waitMinutes.ReplaceAllString(status, "")
 }
 
 // topFrames returns the first n frames of goroutine dump g that are not in

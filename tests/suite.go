@@ -184,7 +184,7 @@ func stalled(name string, limit time.Duration) {
 	counts := map[string]int{}
 	for _, g := range strings.Split(allStacks(), "\n\n") {
 		if m := goroutineHeader.FindStringSubmatch(g); m != nil && bubbleOf(m[2]) != "" {
-			status, _, _ := strings.Cut(m[2], ", synctest bubble")
+			status := waitStatus(m[2])
 			counts[fmt.Sprintf("[%s] %s", status, topFrames(g, 3))]++
 		}
 	}
