@@ -15,8 +15,9 @@ var (
 	verdictLine = regexp.MustCompile(`^--- (PASS|FAIL|SKIP): (\S+) \(([0-9.]+)s\)`)
 	// A test's log line (t.Log, t.Errorf, t.Fatalf): indented, "file.go:N: ".
 	logLine = regexp.MustCompile(`^(\s+)\S+\.go:\d+: `)
-	// The scenario's summary line: "  ... Passed -- Name  time 3.0s  peers 3 ...".
-	summaryLine = regexp.MustCompile(`^\s*\.\.\. (Passed|FAILED) -- (\S+)\s+(.*)$`)
+	// The scenario's summary line: "  ... Passed -- Name  time 3.0s  peers 3 ...";
+	// LEAK: the checks passed but Kill left goroutines running.
+	summaryLine = regexp.MustCompile(`^\s*\.\.\. (Passed|FAILED|LEAK) -- (\S+)\s+(.*)$`)
 	// A frame of a goroutine trace: "pkg.Func(args)" then "\tfile.go:N +0x..".
 	frameFile = regexp.MustCompile(`^\t(\S+:\d+)`)
 )
