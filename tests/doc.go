@@ -35,7 +35,8 @@
 //
 // At the end of each scenario every server is killed and virtual time runs
 // on for 10 s; a goroutine of the scenario still alive after that is
-// reported as "goroutine leak after Kill".
+// reported as "goroutine leak after Kill", grouped by where it waits, and
+// a scenario whose other checks passed says LEAK in its summary line.
 //
 // Limits: the scenarios are randomized, so a pass is evidence, not proof
 // (run with -count and -race). Scenarios must not run in parallel with each
