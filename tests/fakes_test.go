@@ -67,6 +67,7 @@ type fakeWorld struct {
 	skipIndex int           // index no server applies (0: none)
 	leak      bool          // Make starts a goroutine that outlives Kill
 	closeCh   bool          // Kill closes applyCh, as the lab allows
+	storm     bool          // Make starts a goroutine that calls its next peer again at once, until Kill
 	leakUntil chan struct{} // what it waits for (made in the bubble)
 }
 
@@ -93,7 +94,28 @@ func (w *fakeWorld) make(peers []raftapi.Peer, me int, p raftapi.Persister, appl
 		until := w.leakUntil
 		go func() { <-until }() // planted: survives Kill
 	}
-	return &fakeRaft{w: w, me: me}
+	rf := &fakeRaft{w: w, me: me}
+	if w.storm {
+		next := peers[(me+1)%len(peers)]
+		go func() { // planted: calls again at once, refused or not
+			for !rf.killed() {
+				next.Call("fakeRaft.Refuse", &StormArgs{}, &StormArgs{})
+			}
+		}()
+	}
+	return rf
+}
+
+// StormArgs are the arguments and reply of fakeRaft.Refuse.
+type StormArgs struct{ X int }
+
+// Refuse is an RPC handler that does nothing.
+func (rf *fakeRaft) Refuse(args *StormArgs, reply *StormArgs) {}
+
+func (rf *fakeRaft) killed() bool {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	return rf.dead
 }
 
 func (rf *fakeRaft) GetState() (int, bool) {

@@ -202,6 +202,19 @@ func failingChild(t *testing.T, env string, want ...string) string {
 	return string(out)
 }
 
+// A peer that calls again at once stops virtual time; the network names
+// the storm in virtual time and lets the scenario end on it, instead of
+// hanging until the watchdog.
+func TestRPCStormIsNamed(t *testing.T) {
+	var rec *recTB
+	withFakeCluster(t, func(w *fakeWorld) { w.storm = true }, func(c *Cluster, r *recTB) {
+		rec = r
+		c.CheckOneLeader()
+		t.Error("CheckOneLeader returned during an RPC storm")
+	})
+	wantFailure(t, rec, "RPC storm: more than 10000 RPCs within 1ms of virtual time", "fakeRaft.Refuse 0→1 ×", "wait (a heartbeat interval) before calling again")
+}
+
 // One place where goroutines wait is one kind of leak, however long each
 // has waited (the dump says "2 minutes" for some and nothing for others).
 func TestLeakKindsIgnoreWaitTime(t *testing.T) {

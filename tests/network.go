@@ -34,6 +34,7 @@ type Network struct {
 	servers        []*server // the live incarnation of each server, or nil
 	rng            *rand.Rand
 	reported       map[string]bool // type problems already reported
+	storm          stormState
 
 	total    atomic.Int64   // RPCs sent
 	bytes    atomic.Int64   // argument and reply bytes
@@ -307,10 +308,18 @@ func (e *end) Call(method string, args any, reply any) bool {
 	net.bytes.Add(int64(len(req)))
 
 	net.mu.Lock()
+	storming, storm := net.storm.noteCall(e, method, time.Now())
 	srv := net.servers[e.to]
 	ok := e.usable(srv)
 	reliable, longReordering, longDelays, latency := net.reliable, net.longReordering, net.longDelays, net.latency
 	net.mu.Unlock()
+	if storm != "" {
+		net.report(storm)
+	}
+	if storming {
+		time.Sleep(stormWindow) // let virtual time move, so the scenario can end
+		return false
+	}
 
 	if !ok {
 		// As if the request timed out: the caller learns nothing, late.
