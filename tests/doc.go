@@ -29,7 +29,10 @@
 // limit could never fire; a scenario whose virtual time has not advanced
 // for Options.WallLimit of real time (3 minutes by default) ends the test
 // binary with a message that says so and names the goroutines that were
-// not blocked. A scenario that is merely slow (a CPU-heavy implementation
+// not blocked. A peer that calls again at once when a call is refused
+// (an RPC storm: over 10,000 calls within one millisecond of virtual time)
+// is named at once, with the busiest methods and peers, and the scenario
+// fails on it. A scenario that is merely slow (a CPU-heavy implementation
 // under the race detector) runs on: the watchdog looks at the virtual
 // time of the network's last call before it says the clock stopped.
 //
