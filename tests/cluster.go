@@ -46,6 +46,10 @@ type Cluster struct {
 	seed  uint64
 	obs   *observation
 	begin time.Time
+	// before are the goroutines that existed when the cluster was made,
+	// on the wall clock (nil in a synctest bubble): the leak check's
+	// baseline.
+	before map[string]bool
 
 	mu          sync.Mutex
 	rng         *rand.Rand
@@ -79,6 +83,9 @@ func NewCluster(t testing.TB, mk raftapi.MakeFunc, n int, opts ClusterOptions) *
 		logs:        make([]map[int]any, n),
 		lastApplied: make([]int, n),
 		begin:       time.Now(),
+	}
+	if !inBubble() {
+		c.before = goroutineIDs()
 	}
 	c.net.onError = func(msg string) { c.fail("network: " + msg) }
 	c.net.SetReliable(!opts.Unreliable)

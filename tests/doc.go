@@ -39,7 +39,9 @@
 // At the end of each scenario every server is killed and virtual time runs
 // on for 10 s; a goroutine of the scenario still alive after that is
 // reported as "goroutine leak after Kill", grouped by where it waits, and
-// a scenario whose other checks passed says LEAK in its summary line.
+// a scenario whose other checks passed says LEAK in its summary line. On
+// the wall clock (no bubble to tell a scenario's goroutines from others'),
+// a leak is a goroutine that did not exist before the scenario began.
 //
 // Limits: the scenarios are randomized, so a pass is evidence, not proof
 // (run with -count and -race). Scenarios must not run in parallel with each

@@ -152,6 +152,28 @@ func TestLeakFailsScenarioNotBinary(t *testing.T) {
 	}
 }
 
+// On the wall clock there is no bubble to tell the scenario's goroutines
+// from others': the leak check compares with the goroutines that existed
+// before the scenario. (It takes the 10 s drain of real time.)
+func TestLeakOnWallClock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10 s of real time")
+	}
+	w := newFakeWorld()
+	w.leak = true
+	w.leakUntil = make(chan struct{})
+	defer close(w.leakUntil)
+	rec := &recTB{TB: t}
+	onGoroutine(func() {
+		c := NewCluster(rec, w.make, 3, ClusterOptions{})
+		c.end("Leaky", io.Discard)
+	})
+	wantFailure(t, rec, "goroutine leak after Kill: 1 kinds of goroutine", "fakeWorld).make.func1")
+	if n := strings.Count(rec.text(), "×"); n != 1 {
+		t.Errorf("want the one planted goroutine reported, got:\n%s", rec.text())
+	}
+}
+
 // spinForever is a planted busy loop: it never blocks, so virtual time
 // cannot advance.
 func spinForever(stop *atomic.Bool) {

@@ -34,16 +34,27 @@ func allStacks() string {
 	}
 }
 
-// bubbleLeaks returns the goroutines of the caller's synctest bubble other
-// than the caller and the bubble's own machinery (the goroutine that runs
-// the bubble and testing's wrapper around the test function), each as its
-// status and top frames, identical ones merged with a count. Outside a
-// bubble it returns nil: without a bubble there is no telling whose
-// goroutine is whose.
-//
-// The runtime's stack dump names the bubble a goroutine belongs to, and
-// that is how this tells the scenario's goroutines from other tests'.
-func bubbleLeaks() []string {
+// goroutineIDs returns the ids of all live goroutines: what a scenario on
+// the wall clock had before it started, to tell its leaks from others'.
+func goroutineIDs() map[string]bool {
+	ids := map[string]bool{}
+	for _, g := range strings.Split(allStacks(), "\n\n") {
+		if m := goroutineHeader.FindStringSubmatch(g); m != nil {
+			ids[m[1]] = true
+		}
+	}
+	return ids
+}
+
+// leaks returns the goroutines a scenario left running, other than the
+// caller, each as its status and top frames, identical ones merged with a
+// count. In a synctest bubble they are the bubble's goroutines, less the
+// bubble's own machinery (the goroutine that runs the bubble and
+// testing's wrapper around the test function): the runtime's stack dump
+// names the bubble a goroutine belongs to. On the wall clock they are the
+// goroutines that did not exist before the scenario (before), which is
+// right as long as no other test runs at the same time.
+func leaks(before map[string]bool) []string {
 	self := make([]byte, 256)
 	self = self[:runtime.Stack(self, false)]
 	m := goroutineHeader.FindStringSubmatch(string(self))
@@ -51,20 +62,19 @@ func bubbleLeaks() []string {
 		return nil
 	}
 	myID, myBubble := m[1], bubbleOf(m[2])
-	if myBubble == "" {
-		return nil
-	}
 	counts := map[string]int{}
 	for _, g := range strings.Split(allStacks(), "\n\n") {
 		m := goroutineHeader.FindStringSubmatch(g)
-		if m == nil || m[1] == myID || bubbleOf(m[2]) != myBubble {
+		if m == nil || m[1] == myID {
+			continue
+		}
+		if myBubble != "" && bubbleOf(m[2]) != myBubble || myBubble == "" && before[m[1]] {
 			continue
 		}
 		if strings.Contains(g, "synctest.testingSynctestTest") || strings.Contains(g, "internal/synctest.Run(") {
 			continue
 		}
-		status := waitStatus(m[2])
-		counts[fmt.Sprintf("[%s] %s", status, topFrames(g, 3))]++
+		counts[fmt.Sprintf("[%s] %s", waitStatus(m[2]), topFrames(g, 3))]++
 	}
 	var leaks []string
 	for s, n := range counts {

@@ -228,7 +228,7 @@ func (c *Cluster) end(name string, w io.Writer) {
 	c.appliers.Wait()
 	synctestWait()
 	failedBefore := c.t.Failed()
-	leaks := bubbleLeaks()
+	leaks := leaks(c.before)
 	if len(leaks) > 0 {
 		c.t.Errorf("goroutine leak after Kill: %d kinds of goroutine still alive %v after every server was killed (Kill must end every goroutine the peer started):\n\t%s",
 			len(leaks), drainTime, strings.Join(leaks, "\n\t"))
