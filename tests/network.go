@@ -40,6 +40,7 @@ type Network struct {
 	bytes    atomic.Int64   // argument and reply bytes
 	received []atomic.Int64 // RPCs delivered to each server
 	peakG    atomic.Int64   // peak live goroutines, sampled on each Call
+	baseG    int64          // live goroutines when the network was made
 
 	// onError is told, once per distinct problem, what is wrong with an
 	// RPC type or a method name. The cluster fails the test with it.
@@ -71,6 +72,7 @@ func NewNetwork(n int, seed uint64) *Network {
 		rng:        rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		reported:   map[string]bool{},
 		received:   make([]atomic.Int64, n),
+		baseG:      int64(runtime.NumGoroutine()),
 	}
 }
 
@@ -200,8 +202,10 @@ func (net *Network) TotalRPCs() int { return int(net.total.Load()) }
 // TotalBytes is the number of argument and reply bytes sent.
 func (net *Network) TotalBytes() int64 { return net.bytes.Load() }
 
-// PeakGoroutines is the highest number of live goroutines seen at a Call.
-func (net *Network) PeakGoroutines() int { return int(net.peakG.Load()) }
+// PeakGoroutines is the highest number of live goroutines seen at a Call,
+// less those that were alive when the network was made: the scenario's,
+// not those an earlier scenario leaked or the test binary runs.
+func (net *Network) PeakGoroutines() int { return int(max(0, net.peakG.Load()-net.baseG)) }
 
 // report tells onError about msg, once per distinct msg.
 func (net *Network) report(msg string) {
