@@ -140,15 +140,27 @@ type checkScenario struct {
 
 func (s checkScenario) test() string { return "Test" + s.Name }
 
-// selectScenarios returns the suite's scenarios that re selects (all when
-// re is nil), in the suite's order. A name matches with or without its
-// "Test" prefix, so a -run copied from go test works too.
-func selectScenarios(all []tests.Scenario, re *regexp.Regexp) []checkScenario {
+// suite is every scenario check runs: the Raft scenarios (3A–3D), then
+// the key/value ones (4B, 4C), in the lab's order.
+func suite() []checkScenario {
+	var all []checkScenario
+	for _, s := range tests.Scenarios() {
+		all = append(all, checkScenario{Name: s.FullName(), Part: s.Part})
+	}
+	for _, s := range tests.KVScenarios() {
+		all = append(all, checkScenario{Name: s.FullName(), Part: s.Part})
+	}
+	return all
+}
+
+// selectScenarios returns the scenarios of all that re selects (all when
+// re is nil), in order. A name matches with or without its "Test"
+// prefix, so a -run copied from go test works too.
+func selectScenarios(all []checkScenario, re *regexp.Regexp) []checkScenario {
 	var sel []checkScenario
 	for _, s := range all {
-		name := s.FullName()
-		if re == nil || re.MatchString(name) || re.MatchString("Test"+name) {
-			sel = append(sel, checkScenario{Name: name, Part: s.Part})
+		if re == nil || re.MatchString(s.Name) || re.MatchString("Test"+s.Name) {
+			sel = append(sel, s)
 		}
 	}
 	return sel
@@ -168,14 +180,14 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if os.Getenv("RAFTSPEC_WALLCLOCK") == "1" {
 		cfg.wallclock = true // the test binary inherits it
 	}
-	scenarios := selectScenarios(tests.Scenarios(), cfg.run)
+	scenarios := selectScenarios(suite(), cfg.run)
 	if len(scenarios) == 0 && cfg.run == nil {
 		return fail(1, "the suite has no scenarios")
 	}
 	if len(scenarios) == 0 {
 		var names []string
-		for _, s := range tests.Scenarios() {
-			names = append(names, s.FullName())
+		for _, s := range suite() {
+			names = append(names, s.Name)
 		}
 		return fail(2, "-run %q matches no scenario; the scenarios are:\n  %s", cfg.run, strings.Join(names, " "))
 	}

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/raftspec/raftspec/tests"
 )
 
 // cannedExec is an execFunc that replays a transcript per Go test, as the
@@ -335,7 +334,7 @@ func TestSelectScenarios(t *testing.T) {
 	}
 	c, _, _ := parseCheckFlags([]string{"-run", "^InitialElection3A$"}, &bytes.Buffer{})
 	for _, re := range []checkConfig{cfg, c} {
-		if got := selectScenarios(tests.Scenarios(), re.run); len(got) != 1 || got[0].Name != "InitialElection3A" {
+		if got := selectScenarios(suite(), re.run); len(got) != 1 || got[0].Name != "InitialElection3A" {
 			t.Errorf("-run %v selects %v, want InitialElection3A", re.run, got)
 		}
 	}

@@ -250,6 +250,9 @@ func parseStats(s string) *runStats {
 	f := strings.Fields(s)
 	for i := 0; i+1 < len(f); i += 2 {
 		k, v := f[i], f[i+1]
+		if k == "ops" {
+			k = "cmds" // a KV scenario's client operations: its commands
+		}
 		if k == "time" {
 			st.Virtual, _ = strconv.ParseFloat(strings.TrimSuffix(v, "s"), 64)
 		} else if p, ok := ints[k]; ok {
