@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // cannedExec is an execFunc that replays a transcript per Go test, as the
