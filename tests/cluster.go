@@ -20,7 +20,9 @@ type ClusterOptions struct {
 	service    startService
 	histories  *histories    // where History records; nil: nowhere
 	clock      *atomic.Int64 // where the network notes the virtual time of each call; nil: nowhere
-	_          struct{}
+	// noInvariants runs no invariants Observer (Options.Skip has CheckInvariants).
+	noInvariants bool
+	_            struct{}
 }
 
 // startService starts a service above a new incarnation of server i (the
@@ -89,7 +91,7 @@ func NewCluster(t testing.TB, mk raftapi.MakeFunc, n int, opts ClusterOptions) *
 	}
 	c.net.onError = func(msg string) { c.fail("network: " + msg) }
 	c.net.SetReliable(!opts.Unreliable)
-	c.obs = newObservation(c)
+	c.obs = newObservation(c, !opts.noInvariants)
 	c.net.onDelivered = c.obs.delivered
 	c.net.clock = opts.clock
 	c.net.SetLongDelays(opts.service == nil)

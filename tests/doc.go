@@ -43,8 +43,34 @@
 // the wall clock (no bubble to tell a scenario's goroutines from others'),
 // a leak is a goroutine that did not exist before the scenario began.
 //
-// Limits: the scenarios are randomized, so a pass is evidence, not proof
-// (run with -count and -race). Scenarios must not run in parallel with each
-// other: each installs the process-wide invariants Observer for its
-// lifetime.
+// Options select scenarios by name (Run) and by part (Parts: "3A".."3D"
+// for RunRaft, "4B" and "4C" for RunKV), the clock (WallClock), and which
+// of the harness's own checks to skip (Skip: CheckInvariants,
+// CheckLinearizability). Which checks apply depends on the
+// implementation: one built with -tags invariants that reports to the
+// Observer (the reference), or one that is Inspectable, is checked
+// against every property after every delivered RPC; any other is checked
+// from outside only: what it applies (order, agreement between servers,
+// the apply checks of the lab), what GetState claims (one leader per
+// term), what its clients observe (linearizability in the KV suite),
+// progress within the lab's bounds, and goroutines left after Kill.
+//
+// What a pass means, and what it does not:
+//   - A pass says that in the runs made, no check failed. The scenarios
+//     are randomized: a pass is evidence, not proof. Run with -count and
+//     -race, and on the wall clock too (RAFTSPEC_WALLCLOCK=1): virtual
+//     time removes interleavings that real scheduling produces.
+//   - From outside, a bug that corrupts state that is never applied or
+//     never claimed (a log entry a leader overwrites before commit, a
+//     votedFor that is not persisted but never matters in the run) cannot
+//     be seen. An Inspectable implementation's View is trusted: a View
+//     that lies about the state hides what it hides.
+//   - The model checker (spec/) explores every interleaving of the spec
+//     within small bounds; these scenarios do not do that for an
+//     implementation.
+//   - Virtual-time bounds (elections within 5 s, the RPC counts) measure
+//     the protocol, not CPU cost: a slow implementation passes them.
+//
+// Scenarios must not run in parallel with each other: each installs the
+// process-wide invariants Observer for its lifetime.
 package tests

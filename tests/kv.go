@@ -53,7 +53,7 @@ const kvLatency = 10 * time.Millisecond
 // lab name.
 func RunKV(t *testing.T, mk raftapi.MakeFunc, opts *Options) {
 	for _, s := range KVScenarios() {
-		if opts != nil && opts.Run != nil && !opts.Run.MatchString(s.FullName()) {
+		if !opts.selects(s.FullName(), s.Part) {
 			continue
 		}
 		t.Run(s.FullName(), func(t *testing.T) { RunKVScenario(t, s, mk, opts) })
@@ -64,7 +64,7 @@ func RunKV(t *testing.T, mk raftapi.MakeFunc, opts *Options) {
 // history its clients recorded for linearizability with porcupine
 // (outside virtual time, where porcupine's budget means real time).
 func RunKVScenario(t *testing.T, s KVScenario, mk raftapi.MakeFunc, opts *Options) {
-	var hs histories
+	hs := histories{skip: opts.skips(CheckLinearizability)}
 	var summary string
 	// Deferred: a failed scenario leaves inTime by FailNow, and its
 	// histories are checked all the same.
@@ -76,7 +76,7 @@ func RunKVScenario(t *testing.T, s KVScenario, mk raftapi.MakeFunc, opts *Option
 		latency = 0
 	}
 	inTime(t, s.FullName(), opts, func(t *testing.T, clock *atomic.Int64) {
-		k := newKVCluster(t, mk, s, &hs, clock, latency)
+		k := newKVCluster(t, mk, s, &hs, clock, latency, opts.skips(CheckInvariants))
 		defer func() { summary = k.end(s.FullName()) }()
 		s.Run(k)
 	})
@@ -95,10 +95,10 @@ type KVCluster struct {
 	nextID int // the next client's id
 }
 
-func newKVCluster(t testing.TB, mk raftapi.MakeFunc, s KVScenario, hs *histories, clock *atomic.Int64, latency time.Duration) *KVCluster {
+func newKVCluster(t testing.TB, mk raftapi.MakeFunc, s KVScenario, hs *histories, clock *atomic.Int64, latency time.Duration, noInvariants bool) *KVCluster {
 	k := &KVCluster{maxraftstate: s.MaxRaftState}
 	k.ctx, k.cancel = context.WithCancel(context.Background())
-	k.Cluster = NewCluster(t, mk, s.Servers, ClusterOptions{Unreliable: s.Unreliable, service: k.startServer, histories: hs, clock: clock})
+	k.Cluster = NewCluster(t, mk, s.Servers, ClusterOptions{Unreliable: s.Unreliable, service: k.startServer, histories: hs, clock: clock, noInvariants: noInvariants})
 	k.net.SetLatency(latency)
 	return k
 }

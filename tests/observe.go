@@ -50,8 +50,14 @@ type observation struct {
 	fresh []bool         // per node: no View of shown[i] observed yet
 }
 
-func newObservation(c *Cluster) *observation {
-	o, restore := newObserver()
+// newObservation makes the cluster's observation; without an Observer
+// (run false) it still tracks incarnations, and checks nothing.
+func newObservation(c *Cluster, run bool) *observation {
+	var o observerAPI
+	restore := func() {}
+	if run {
+		o, restore = newObserver()
+	}
 	return &observation{o: o, restore: restore, lastTerms: make([][]int, c.n),
 		shown: make([]raftapi.Raft, c.n), gen: make([]int, c.n), fresh: make([]bool, c.n)}
 }

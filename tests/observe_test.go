@@ -14,6 +14,11 @@ import (
 // withWrappedFakes runs f against a 3-server cluster of fakeWorld servers
 // wrapped by wrap, in virtual time, with failures recorded in rec.
 func withWrappedFakes(t *testing.T, wrap func(rf *fakeRaft) raftapi.Raft, f func(c *Cluster)) *recTB {
+	return withWrappedFakesOpts(t, ClusterOptions{}, wrap, f)
+}
+
+// withWrappedFakesOpts is withWrappedFakes with the cluster's options.
+func withWrappedFakesOpts(t *testing.T, opts ClusterOptions, wrap func(rf *fakeRaft) raftapi.Raft, f func(c *Cluster)) *recTB {
 	rec := &recTB{TB: t}
 	synctest.Test(t, func(t *testing.T) {
 		rec.TB = t
@@ -21,7 +26,7 @@ func withWrappedFakes(t *testing.T, wrap func(rf *fakeRaft) raftapi.Raft, f func
 		mk := func(peers []raftapi.Peer, me int, p raftapi.Persister, applyCh chan raftapi.ApplyMsg) raftapi.Raft {
 			return wrap(w.make(peers, me, p, applyCh).(*fakeRaft))
 		}
-		c := NewCluster(rec, mk, 3, ClusterOptions{})
+		c := NewCluster(rec, mk, 3, opts)
 		onGoroutine(func() { f(c) })
 		onGoroutine(func() { c.end("fake", io.Discard) })
 	})

@@ -57,6 +57,14 @@ type Options struct {
 	// Run, if set, selects the scenarios whose full name ("Figure83C")
 	// it matches.
 	Run *regexp.Regexp
+	// Parts, if set, selects the scenarios of these parts: "3A" to "3D"
+	// for RunRaft, "4B" and "4C" for RunKV.
+	Parts []string
+	// Skip names the harness's own checks not to make (CheckInvariants,
+	// CheckLinearizability); zero makes every check that applies. The
+	// scenarios' checks (apply order and agreement, liveness bounds,
+	// goroutine leaks after Kill) are always made.
+	Skip Check
 	// WallClock runs on the real clock instead of synctest's virtual
 	// time. The environment variable RAFTSPEC_WALLCLOCK=1 sets it too.
 	WallClock bool
@@ -68,6 +76,35 @@ type Options struct {
 	WallLimit time.Duration
 	_         struct{}
 }
+
+// Check names a check the harness makes beside the scenarios' own.
+type Check uint8
+
+const (
+	// CheckInvariants runs the invariants Observer: every property after
+	// every transition of an implementation built with -tags invariants
+	// (the reference), or after every delivered RPC for one that is
+	// Inspectable.
+	CheckInvariants Check = 1 << iota
+	// CheckLinearizability checks every recorded client history with
+	// porcupine.
+	CheckLinearizability
+)
+
+// selects reports whether the options select the scenario with this full
+// name and part.
+func (o *Options) selects(fullName, part string) bool {
+	if o == nil {
+		return true
+	}
+	if o.Run != nil && !o.Run.MatchString(fullName) {
+		return false
+	}
+	return len(o.Parts) == 0 || slices.Contains(o.Parts, part)
+}
+
+// skips reports whether the options skip check k.
+func (o *Options) skips(k Check) bool { return o != nil && o.Skip&k != 0 }
 
 // DefaultWallLimit is how long virtual time may stand still by the real
 // clock. The reference never holds it for more than a fraction of a
@@ -101,7 +138,7 @@ func (o *Options) summary() io.Writer {
 // virtual time; use RAFTSPEC_WALLCLOCK=1.
 func RunRaft(t *testing.T, mk raftapi.MakeFunc, opts *Options) {
 	for _, s := range Scenarios() {
-		if opts != nil && opts.Run != nil && !opts.Run.MatchString(s.FullName()) {
+		if !opts.selects(s.FullName(), s.Part) {
 			continue
 		}
 		t.Run(s.FullName(), func(t *testing.T) { RunScenario(t, s, mk, opts) })
@@ -118,7 +155,7 @@ func RunRaft(t *testing.T, mk raftapi.MakeFunc, opts *Options) {
 // after Options.WallLimit of real time ends the test binary with a panic
 // that says so and lists the busiest goroutines.
 func RunScenario(t *testing.T, s Scenario, mk raftapi.MakeFunc, opts *Options) {
-	var hs histories
+	hs := histories{skip: opts.skips(CheckLinearizability)}
 	// Deferred: a failed scenario leaves inTime by FailNow, and its
 	// histories are checked all the same.
 	defer func() {
@@ -127,7 +164,8 @@ func RunScenario(t *testing.T, s Scenario, mk raftapi.MakeFunc, opts *Options) {
 		}
 	}()
 	inTime(t, s.FullName(), opts, func(t *testing.T, clock *atomic.Int64) {
-		c := NewCluster(t, mk, s.Servers, ClusterOptions{Unreliable: s.Unreliable, Snapshot: s.Snapshot, histories: &hs, clock: clock})
+		c := NewCluster(t, mk, s.Servers, ClusterOptions{Unreliable: s.Unreliable, Snapshot: s.Snapshot,
+			histories: &hs, clock: clock, noInvariants: opts.skips(CheckInvariants)})
 		defer c.end(s.FullName(), opts.summary())
 		s.Run(c)
 	})
