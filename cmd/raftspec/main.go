@@ -3,6 +3,7 @@
 //	raftspec check    run the scenario suite against the reference, print a table
 //	raftspec lin      check that a recorded history is linearizable
 //	raftspec mc       model-check the executable spec within bounds
+//	raftspec stress   run chosen scenarios many times in parallel, tally the failures
 //
 // Each subcommand lives in its own file and registers itself in commands.
 package main
