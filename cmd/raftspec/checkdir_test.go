@@ -1,0 +1,89 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeLab writes a lab-shaped module with go.mod in root and the given
+// files (paths relative to root) and returns root.
+func writeLab(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	files["go.mod"] = "module 6.5840\n\ngo 1.22\n"
+	for name, text := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+const make2025 = `package raft
+import ("6.5840/labrpc"; "6.5840/raftapi"; tester "6.5840/tester1")
+type Raft struct{}
+func Make(peers []*labrpc.ClientEnd, me int, persister *tester.Persister, applyCh chan raftapi.ApplyMsg) raftapi.Raft { return nil }
+`
+
+const make2024 = `package raft
+import "6.5840/labrpc"
+type Raft struct{}
+type ApplyMsg struct{}
+func Make(peers []*labrpc.ClientEnd, me int, persister *Persister, applyCh chan ApplyMsg) *Raft { return nil }
+`
+
+func TestDetectLabLayouts(t *testing.T) {
+	root := writeLab(t, map[string]string{
+		"raft1/raft.go":       make2025,
+		"raft1/raft_test.go":  "package raft\nthis does not parse, and test files are not read\n",
+		"raft/raft.go":        make2024,
+		"raft/persister.go":   "package raft\ntype Persister struct{}\n",
+		"raft/config_test.go": "package raft\n",
+		"notraft/x.go":        "package kv\n",
+		"nomake/raft.go":      "package raft\n",
+		"badsig/raft.go":      "package raft\nfunc Make(me int) *Raft { return nil }\n",
+		"badresult/raft.go":   "package raft\nimport \"6.5840/labrpc\"\nfunc Make(peers []*labrpc.ClientEnd, me int, p *P, ch chan int) int { return 0 }\n",
+		"nopersister/raft.go": make2024,
+		"empty/README":        "",
+		"syntaxerror/raft.go": "package raft\nfunc (\n",
+		"grouped/raft.go":     "package raft\nimport \"6.5840/labrpc\"\ntype Raft struct{}\ntype ApplyMsg struct{}\ntype Persister struct{}\nfunc Make(peers []*labrpc.ClientEnd, me int, persister *Persister, applyCh chan ApplyMsg) (rf *Raft) { return nil }\n",
+	})
+	for _, c := range []struct{ dir, layout, path string }{
+		{"raft1", layout2025, "6.5840/raft1"},
+		{"raft", layout2024, "6.5840/raft"},
+		{"grouped", layout2024, "6.5840/grouped"},
+	} {
+		p, err := detectLab(filepath.Join(root, c.dir))
+		if err != nil {
+			t.Errorf("%s: %v", c.dir, err)
+			continue
+		}
+		if p.Layout != c.layout || p.ImportPath != c.path || p.Module != "6.5840" || p.ModRoot != root {
+			t.Errorf("%s: got %+v, want layout %s, import path %s", c.dir, *p, c.layout, c.path)
+		}
+	}
+	for _, c := range []struct{ dir, want string }{
+		{"notraft", "want package raft"},
+		{"nomake", "no func Make"},
+		{"badsig", "Make has 1 parameters"},
+		{"badresult", "returns neither raftapi.Raft nor *Raft"},
+		{"nopersister", "declares no type Persister"},
+		{"empty", "has no Go files"},
+		{"syntaxerror", "does not parse"},
+		{"missing", "no such file"},
+	} {
+		_, err := detectLab(filepath.Join(root, c.dir))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.dir, err, c.want)
+		}
+	}
+	if _, err := detectLab(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no Go files") && !strings.Contains(err.Error(), "no go.mod") {
+		t.Errorf("directory outside a module: error %v", err)
+	}
+}
