@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,5 +86,59 @@ func TestDetectLabLayouts(t *testing.T) {
 	}
 	if _, err := detectLab(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no Go files") && !strings.Contains(err.Error(), "no go.mod") {
 		t.Errorf("directory outside a module: error %v", err)
+	}
+}
+
+// A lab-shaped 2025 module whose stand-in labrpc and tester1 cannot even be
+// used by our suite (they import a package that does not exist), and whose
+// student Raft never elects a leader: the overlay must replace the
+// stand-ins, hide raft_test.go (it does not compile), and our
+// InitialElection3A must build, run and fail on the student's code.
+func TestPrepareLabBuildsAndRunsOurSuite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a test binary")
+	}
+	root := writeLab(t, map[string]string{
+		"labrpc/labrpc.go":     "package labrpc\nimport _ \"6.5840/nonexistent\"\ntype ClientEnd struct{}\nfunc (e *ClientEnd) Call(svcMeth string, args interface{}, reply interface{}) bool { return false }\n",
+		"tester1/persister.go": "package tester\nimport _ \"6.5840/nonexistent\"\ntype Persister struct{}\n",
+		"raftapi/raftapi.go":   "package raftapi\ntype ApplyMsg struct{ CommandValid bool }\ntype Raft interface{ Kill() }\n",
+		"raft1/raft_test.go":   "package raft\nfunc broken() { undefined() }\n",
+		"raft1/raft.go": `package raft
+import ("6.5840/labrpc"; "6.5840/raftapi"; tester "6.5840/tester1")
+type Raft struct{}
+func (rf *Raft) Start(command interface{}) (int, int, bool) { return -1, 0, false }
+func (rf *Raft) GetState() (int, bool) { return 0, false }
+func (rf *Raft) Snapshot(index int, snapshot []byte) {}
+func (rf *Raft) PersistBytes() int { return 0 }
+func (rf *Raft) Kill() {}
+func Make(peers []*labrpc.ClientEnd, me int, persister *tester.Persister, applyCh chan raftapi.ApplyMsg) raftapi.Raft { return &Raft{} }
+`,
+	})
+	p, err := detectLab(filepath.Join(root, "raft1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ourRoot, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := prepareLab(p, ourRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(b.TmpDir)
+	args := append([]string{"test"}, b.Args...)
+	args = append(args, "-count=1", "-run", "^TestInitialElection3A$", "./raft1")
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("a Raft that never elects passed:\n%s", out)
+	}
+	if !strings.Contains(string(out), "--- FAIL: TestInitialElection3A") {
+		t.Fatalf("want our InitialElection3A to run and fail, got:\n%s", out)
+	}
+	if got, _ := os.ReadFile(filepath.Join(root, "raft1", "raft_test.go")); !strings.Contains(string(got), "undefined()") {
+		t.Errorf("the student's tree was changed")
 	}
 }
