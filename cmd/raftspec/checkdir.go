@@ -48,7 +48,7 @@ func detectLab(dir string) (*labPackage, error) {
 		return nil, err
 	}
 	if fi, err := os.Stat(abs); err != nil {
-		return nil, fmt.Errorf("%s: %v", dir, err)
+		return nil, fmt.Errorf("%s: not a lab Raft package directory (select scenarios with -run): %v", dir, err)
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory: want a lab Raft package directory such as ~/6.5840/src/raft1", dir)
 	}

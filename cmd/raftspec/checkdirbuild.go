@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -235,4 +236,42 @@ func versionLess(a, b string) bool {
 		}
 	}
 	return false
+}
+
+// raftOnly keeps the Raft scenarios (3A–3D): check DIR has no key/value
+// service of the student's to run 4B/4C against.
+func raftOnly(all []checkScenario) []checkScenario {
+	var r []checkScenario
+	for _, s := range all {
+		if strings.HasPrefix(s.Part, "3") {
+			r = append(r, s)
+		}
+	}
+	return r
+}
+
+// prepareDir detects the lab package of cfg.dir and prepares its build
+// with this module at ourRoot.
+func (cfg *checkConfig) prepareDir(ourRoot string) (*labBuild, error) {
+	p, err := detectLab(cfg.dir)
+	if err != nil {
+		return nil, err
+	}
+	b, err := prepareLab(p, ourRoot)
+	if err != nil {
+		return nil, err
+	}
+	cfg.lab, cfg.labArgs = p, b.Args
+	return b, nil
+}
+
+// ourModuleRoot finds this module's directory when check DIR runs outside
+// the raftspec checkout: from the module the running binary was built in.
+func ourModuleRoot(goCmd string) (string, error) {
+	cmd := exec.Command(goCmd, "list", "-m", "-f", "{{.Dir}}", modulePath)
+	out, err := cmd.Output()
+	if err != nil || strings.TrimSpace(string(out)) == "" {
+		return "", fmt.Errorf("raftspec's own module %s not found (go list -m: %v): run raftspec check DIR inside the raftspec checkout", modulePath, err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
