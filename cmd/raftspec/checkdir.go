@@ -10,9 +10,7 @@ package main
 //	2022–24: src/raft, package raft, Make(...) *Raft, ApplyMsg declared in
 //	         the package, Persister in its persister.go.
 //
-// The build through a temporary go.mod and overlay (see the report of
-// issue 10) is not written yet; this file is the input validation it
-// starts from.
+// checkdirbuild.go builds the package found with our suite.
 
 import (
 	"bufio"
@@ -33,11 +31,13 @@ const (
 
 // labPackage is a lab package directory as detectLab found it.
 type labPackage struct {
-	Dir        string // the package directory, absolute
-	ModRoot    string // the directory of its go.mod
-	Module     string // the module path ("6.5840")
-	ImportPath string // Module + the directory relative to ModRoot
-	Layout     string // layout2025 or layout2024
+	Dir             string            // the package directory, absolute
+	ModRoot         string            // the directory of its go.mod
+	Module          string            // the module path ("6.5840")
+	ImportPath      string            // Module + the directory relative to ModRoot
+	Layout          string            // layout2025 or layout2024
+	TypeFile        map[string]string // 2024: the file declaring each of Raft, ApplyMsg, Persister
+	HasPersistBytes bool
 }
 
 // detectLab recognises the lab package in dir. Its errors name what was
@@ -88,6 +88,7 @@ func detectLab(dir string) (*labPackage, error) {
 	}
 	var mk *ast.FuncDecl
 	types := map[string]bool{}
+	p.TypeFile = map[string]string{}
 	for _, f := range files {
 		if f.Name.Name != "raft" {
 			return nil, fmt.Errorf("%s: package %s, want package raft", fset.Position(f.Package).Filename, f.Name.Name)
@@ -98,10 +99,14 @@ func detectLab(dir string) (*labPackage, error) {
 				if d.Recv == nil && d.Name.Name == "Make" {
 					mk = d
 				}
+				if d.Recv != nil && d.Name.Name == "PersistBytes" {
+					p.HasPersistBytes = true
+				}
 			case *ast.GenDecl:
 				for _, s := range d.Specs {
 					if ts, ok := s.(*ast.TypeSpec); ok {
 						types[ts.Name.Name] = true
+						p.TypeFile[ts.Name.Name] = fset.Position(ts.Pos()).Filename
 					}
 				}
 			}

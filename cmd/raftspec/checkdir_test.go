@@ -142,3 +142,77 @@ func Make(peers []*labrpc.ClientEnd, me int, persister *tester.Persister, applyC
 		t.Errorf("the student's tree was changed")
 	}
 }
+
+// The 2022–24 layout: ApplyMsg declared in raft.go (made an alias in an
+// overlaid copy), Persister in persister.go (replaced by the shim), the
+// lab's config.go and a raft_test.go our vet would reject (non-constant
+// format string) hidden, PersistBytes added: it builds and our
+// InitialElection3A fails on a Raft that never elects.
+func TestPrepareLab2024(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a test binary")
+	}
+	root := writeLab(t, map[string]string{
+		"labrpc/labrpc.go":  "package labrpc\nimport _ \"6.5840/nonexistent\"\ntype ClientEnd struct{}\n",
+		"raft/persister.go": "package raft\nimport \"sync\"\ntype Persister struct{ mu sync.Mutex }\n",
+		"raft/config.go":    "package raft\nimport \"6.5840/labrpc\"\nfunc makeConfig() { labrpc.MakeNetwork() }\n",
+		"raft/raft_test.go": "package raft\nimport \"testing\"\nfunc TestX(t *testing.T) { t.Errorf(msg) }\nvar msg = \"x\"\n",
+		"raft/raft.go":      raft2024,
+	})
+	p, err := detectLab(filepath.Join(root, "raft"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Layout != layout2024 {
+		t.Fatalf("layout %s, want %s", p.Layout, layout2024)
+	}
+	ourRoot, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := prepareLab(p, ourRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(b.TmpDir)
+	args := append([]string{"test"}, b.Args...)
+	args = append(args, "-count=1", "-run", "^TestInitialElection3A$", "./raft")
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--- FAIL: TestInitialElection3A") || !strings.Contains(string(out), "expected one leader") {
+		t.Fatalf("want our InitialElection3A to run and fail, got (%v):\n%s", err, out)
+	}
+}
+
+const raft2024 = `package raft
+
+import "6.5840/labrpc"
+
+type ApplyMsg struct {
+	CommandValid bool
+	Command      interface{}
+	CommandIndex int
+
+	SnapshotValid bool
+	Snapshot      []byte
+	SnapshotTerm  int
+	SnapshotIndex int
+}
+
+type Raft struct{ persister *Persister }
+
+func (rf *Raft) Start(command interface{}) (int, int, bool) { return -1, 0, false }
+func (rf *Raft) GetState() (int, bool)                      { return 0, false }
+func (rf *Raft) Snapshot(index int, snapshot []byte)        {}
+func (rf *Raft) Kill()                                      {}
+
+type RequestVoteArgs struct{ Term int }
+type RequestVoteReply struct{ Term int }
+
+func (rf *Raft) RequestVote(args *RequestVoteArgs, reply *RequestVoteReply) {}
+
+func Make(peers []*labrpc.ClientEnd, me int, persister *Persister, applyCh chan ApplyMsg) *Raft {
+	return &Raft{persister: persister}
+}
+`

@@ -14,7 +14,8 @@ package main
 //     (b) 2025: replaces tester1's files by a shim whose Persister wraps a
 //     raftapi.Persister; 2024: replaces the package's persister.go by it;
 //     (c) 2025: replaces the lab's raftapi by aliases of ours (ApplyMsg,
-//     Raft); 2024: see the report, not done yet;
+//     Raft); 2024: an overlaid copy of the file declaring ApplyMsg makes
+//     it an alias of ours, and a missing PersistBytes is added;
 //     (d) hides the package's *_test.go files and the lab's harness files
 //     (config.go, test.go), which import the real labrpc/tester;
 //     (e) adds raftspec_entry_test.go: one TestX per scenario calling
@@ -23,6 +24,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,9 +127,6 @@ var goLine = regexp.MustCompile(`(?m)^go\s+(\S+)\s*$`)
 // prepareLab writes the temporary go.mod, go.sum, shims and overlay for
 // p, with this module at ourRoot.
 func prepareLab(p *labPackage, ourRoot string) (*labBuild, error) {
-	if p.Layout != layout2025 {
-		return nil, fmt.Errorf("%s: the %s layout is recognised but check DIR builds only the 2025-26 layout (src/raft1) so far", p.Dir, p.Layout)
-	}
 	tmp, err := os.MkdirTemp("", "raftspec-check-")
 	if err != nil {
 		return nil, err
@@ -189,11 +190,30 @@ func prepareLab(p *labPackage, ourRoot string) (*labBuild, error) {
 	if err := replaceDir(filepath.Join(p.ModRoot, "labrpc"), "labrpc.go", labrpcShim); err != nil {
 		return fail(err)
 	}
-	if err := replaceDir(filepath.Join(p.ModRoot, "tester1"), "tester.go", fmt.Sprintf(persisterShim, "tester")); err != nil {
-		return fail(err)
-	}
-	if err := replaceDir(filepath.Join(p.ModRoot, "raftapi"), "raftapi.go", labRaftapiShim); err != nil {
-		return fail(err)
+	entry := entryPoints(p)
+	if p.Layout == layout2025 {
+		if err := replaceDir(filepath.Join(p.ModRoot, "tester1"), "tester.go", fmt.Sprintf(persisterShim, "tester")); err != nil {
+			return fail(err)
+		}
+		if err := replaceDir(filepath.Join(p.ModRoot, "raftapi"), "raftapi.go", labRaftapiShim); err != nil {
+			return fail(err)
+		}
+	} else {
+		// 2022–24: Persister's file becomes the shim, ApplyMsg an alias.
+		f, err := write("persister.go", fmt.Sprintf(persisterShim, "raft"))
+		if err != nil {
+			return fail(err)
+		}
+		replace[p.TypeFile["Persister"]] = f
+		src, err := aliasApplyMsg(p.TypeFile["ApplyMsg"])
+		if err != nil {
+			return fail(err)
+		}
+		if f, err = write("applymsg_"+filepath.Base(p.TypeFile["ApplyMsg"]), src); err != nil {
+			return fail(err)
+		}
+		replace[p.TypeFile["ApplyMsg"]] = f
+		entry = entryPoints2024(p)
 	}
 	entries, err := os.ReadDir(p.Dir)
 	if err != nil {
@@ -205,7 +225,7 @@ func prepareLab(p *labPackage, ourRoot string) (*labBuild, error) {
 			replace[filepath.Join(p.Dir, n)] = ""
 		}
 	}
-	f, err := write("raftspec_entry_test.go", entryPoints(p))
+	f, err := write("raftspec_entry_test.go", entry)
 	if err != nil {
 		return fail(err)
 	}
@@ -274,4 +294,93 @@ func ourModuleRoot(goCmd string) (string, error) {
 		return "", fmt.Errorf("raftspec's own module %s not found (go list -m: %v): run raftspec check DIR inside the raftspec checkout", modulePath, err)
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// aliasApplyMsg returns the text of file with its ApplyMsg declaration
+// turned into an alias of raftspec's (the fields are the same) and the
+// import that needs, positions kept by editing bytes, not reprinting.
+func aliasApplyMsg(file string) (string, error) {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, file, src, parser.SkipObjectResolution)
+	if err != nil {
+		return "", err
+	}
+	var ts *ast.TypeSpec
+	ast.Inspect(f, func(n ast.Node) bool {
+		if t, ok := n.(*ast.TypeSpec); ok && t.Name.Name == "ApplyMsg" {
+			ts = t
+		}
+		return ts == nil
+	})
+	if ts == nil {
+		return "", fmt.Errorf("%s: no type ApplyMsg", file)
+	}
+	from, to := fset.Position(ts.Type.Pos()).Offset, fset.Position(ts.Type.End()).Offset
+	pkgEnd := fset.Position(f.Name.End()).Offset
+	var b strings.Builder
+	b.Write(src[:pkgEnd])
+	b.WriteString("; import raftspecapi \"github.com/raftspec/raftspec/raftapi\"")
+	b.Write(src[pkgEnd:from])
+	b.WriteString("= raftspecapi.ApplyMsg")
+	b.Write(src[to:])
+	return b.String(), nil
+}
+
+// entryPoints2024 is the generated test file of the 2022–24 layout:
+// Persister and ApplyMsg are the package's own, Make returns *Raft.
+func entryPoints2024(p *labPackage) string {
+	// The harness finds the RPC handlers by the type name Raft, so *Raft
+	// is returned as it is; a missing PersistBytes is added as a method
+	// of it here, from the Persister Make was given.
+	persistBytes := `
+var raftspecPersisters sync.Map // *Raft -> *Persister
+
+func (rf *Raft) PersistBytes() int {
+	ps, _ := raftspecPersisters.Load(rf)
+	return ps.(*Persister).RaftStateSize()
+}
+`
+	if p.HasPersistBytes {
+		persistBytes = "\nvar raftspecPersisters sync.Map\n"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `// Code generated by raftspec check. DO NOT EDIT.
+package raft
+
+import (
+	"sync"
+	"testing"
+
+	"%[1]s/labrpc"
+	ourapi "github.com/raftspec/raftspec/raftapi"
+	"github.com/raftspec/raftspec/tests"
+)
+%[2]s
+func raftspecMake(peers []ourapi.Peer, me int, ps ourapi.Persister, applyCh chan ourapi.ApplyMsg) ourapi.Raft {
+	ends := make([]*labrpc.ClientEnd, len(peers))
+	for i, p := range peers {
+		ends[i] = labrpc.RaftspecClientEnd(p)
+	}
+	lps := RaftspecPersister(ps)
+	rf := Make(ends, me, lps, applyCh)
+	raftspecPersisters.Store(rf, lps)
+	return rf
+}
+
+func raftspecRun(t *testing.T, name string) {
+	s, ok := tests.Lookup(name)
+	if !ok {
+		t.Fatalf("no scenario %%s", name)
+	}
+	tests.RunScenario(t, s, raftspecMake, nil)
+}
+`, p.Module, persistBytes)
+	for _, s := range tests.Scenarios() {
+		fmt.Fprintf(&b, "\nfunc Test%[1]s(t *testing.T) { raftspecRun(t, %[1]q) }\n", s.FullName())
+	}
+	return b.String()
 }
