@@ -114,24 +114,7 @@ func (rf *Raft) Kill() {}
 func Make(peers []*labrpc.ClientEnd, me int, persister *tester.Persister, applyCh chan raftapi.ApplyMsg) raftapi.Raft { return &Raft{} }
 `,
 	})
-	p, err := detectLab(filepath.Join(root, "raft1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ourRoot, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := prepareLab(p, ourRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(b.TmpDir)
-	args := append([]string{"test"}, b.Args...)
-	args = append(args, "-count=1", "-run", "^TestInitialElection3A$", "./raft1")
-	cmd := exec.Command("go", args...)
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
+	_, out, err := runLab(t, root, "raft1", "InitialElection3A")
 	if err == nil {
 		t.Fatalf("a Raft that never elects passed:\n%s", out)
 	}
@@ -159,27 +142,10 @@ func TestPrepareLab2024(t *testing.T) {
 		"raft/raft_test.go": "package raft\nimport \"testing\"\nfunc TestX(t *testing.T) { t.Errorf(msg) }\nvar msg = \"x\"\n",
 		"raft/raft.go":      raft2024,
 	})
-	p, err := detectLab(filepath.Join(root, "raft"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, out, err := runLab(t, root, "raft", "InitialElection3A")
 	if p.Layout != layout2024 {
 		t.Fatalf("layout %s, want %s", p.Layout, layout2024)
 	}
-	ourRoot, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := prepareLab(p, ourRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(b.TmpDir)
-	args := append([]string{"test"}, b.Args...)
-	args = append(args, "-count=1", "-run", "^TestInitialElection3A$", "./raft")
-	cmd := exec.Command("go", args...)
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "--- FAIL: TestInitialElection3A") || !strings.Contains(string(out), "expected one leader") {
 		t.Fatalf("want our InitialElection3A to run and fail, got (%v):\n%s", err, out)
 	}
@@ -216,3 +182,28 @@ func Make(peers []*labrpc.ClientEnd, me int, persister *Persister, applyCh chan 
 	return &Raft{persister: persister}
 }
 `
+
+// runLab detects the lab package pkg in root, prepares its build and runs
+// scenario with go test; it returns the go test output and error.
+func runLab(t *testing.T, root, pkg, scenario string) (*labPackage, []byte, error) {
+	t.Helper()
+	p, err := detectLab(filepath.Join(root, pkg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ourRoot, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := prepareLab(p, ourRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(b.TmpDir)
+	args := append([]string{"test"}, b.Args...)
+	args = append(args, "-count=1", "-run", "^Test"+scenario+"$", "./"+pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	return p, out, err
+}
