@@ -59,6 +59,9 @@ type checkConfig struct {
 	jsonOut    bool
 	verbose    bool
 	timeout    time.Duration // per run of a scenario; 0: none
+	dir        string        // check DIR: the student's lab package; "": the reference
+	lab        *labPackage   // check DIR: what detectLab found
+	labArgs    []string      // check DIR: -modfile, -overlay, -vet=off
 }
 
 // buildArgs are the arguments of go test -c after -c: the build flags
@@ -70,6 +73,10 @@ func (cfg checkConfig) buildArgs() []string {
 	}
 	if cfg.invariants {
 		f = append(f, "-tags", "invariants")
+	}
+	if cfg.lab != nil {
+		rel, _ := filepath.Rel(cfg.lab.ModRoot, cfg.lab.Dir)
+		return append(append(cfg.labArgs, f...), "./"+filepath.ToSlash(rel))
 	}
 	return append(f, "./tests/")
 }
@@ -90,7 +97,11 @@ func parseCheckFlags(args []string, stderr io.Writer) (cfg checkConfig, code int
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "fail a run of a scenario that takes longer than `d` of wall time (0: no limit)")
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintln(w, "usage: raftspec check [flags]")
+		fmt.Fprintln(w, "usage: raftspec check [flags] [DIR]")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "With DIR (a lab Raft package, e.g. ~/6.5840/src/raft1), runs the Raft")
+		fmt.Fprintln(w, "scenarios (3A-3D) against the student's Raft in DIR instead, without")
+		fmt.Fprintln(w, "writing into that tree (temporary go.mod and overlay; see checkdir.go).")
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Builds the tests package's test binary and runs the lab-style scenario suite")
 		fmt.Fprintln(w, "against the reference Raft, one scenario at a time. Progress goes to stderr;")
@@ -112,9 +123,10 @@ func parseCheckFlags(args []string, stderr io.Writer) (cfg checkConfig, code int
 		fmt.Fprintln(stderr, "run 'raftspec check -h' for usage")
 		return cfg, 2, false
 	}
-	if fs.NArg() > 0 {
-		return bad("unexpected argument %q (select scenarios with -run)", fs.Arg(0))
+	if fs.NArg() > 1 {
+		return bad("unexpected argument %q (one lab package directory at most; select scenarios with -run)", fs.Arg(1))
 	}
+	cfg.dir = fs.Arg(0)
 	if cfg.count < 1 {
 		return bad("-count %d: must be at least 1", cfg.count)
 	}
@@ -180,7 +192,11 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if os.Getenv("RAFTSPEC_WALLCLOCK") == "1" {
 		cfg.wallclock = true // the test binary inherits it
 	}
-	scenarios := selectScenarios(suite(), cfg.run)
+	all := suite()
+	if cfg.dir != "" {
+		all = raftOnly(all)
+	}
+	scenarios := selectScenarios(all, cfg.run)
 	if len(scenarios) == 0 && cfg.run == nil {
 		return fail(1, "the suite has no scenarios")
 	}
@@ -196,8 +212,20 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return fail(2, "the go command is needed to build the suite: %v", err)
 	}
 	root, err := moduleRoot(goCmd, "")
+	if err != nil && cfg.dir != "" {
+		root, err = ourModuleRoot(goCmd)
+	}
 	if err != nil {
 		return fail(2, "%v", err)
+	}
+	testsDir := filepath.Join(root, "tests")
+	if cfg.dir != "" {
+		lb, err := cfg.prepareDir(root)
+		if err != nil {
+			return fail(2, "%v", err)
+		}
+		defer os.RemoveAll(lb.TmpDir)
+		root, testsDir = cfg.lab.ModRoot, cfg.lab.Dir
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -221,7 +249,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if cfg.wallclock {
 		env = append(env, "RAFTSPEC_WALLCLOCK=1")
 	}
-	tb := &testBinary{path: bin, dir: filepath.Join(root, "tests"), env: env, timeout: cfg.timeout}
+	tb := &testBinary{path: bin, dir: testsDir, env: env, timeout: cfg.timeout}
 	if cfg.verbose {
 		tb.raw = stderr
 	}

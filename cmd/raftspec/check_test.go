@@ -311,7 +311,7 @@ func TestCheckUsage(t *testing.T) {
 		{[]string{"-count", "x"}, 2, `invalid value "x" for flag -count`},
 		{[]string{"-run", "("}, 2, `-run "(": error parsing regexp`},
 		{[]string{"-timeout", "-1s"}, 2, "-timeout -1s: must not be negative"},
-		{[]string{"Figure83C"}, 2, `unexpected argument "Figure83C" (select scenarios with -run)`},
+		{[]string{"Figure83C"}, 2, `Figure83C: not a lab Raft package directory (select scenarios with -run)`},
 		{[]string{"-run", "NoSuchScenario"}, 2, `-run "NoSuchScenario" matches no scenario; the scenarios are:`},
 	} {
 		var stdout, stderr bytes.Buffer

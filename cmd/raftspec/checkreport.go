@@ -135,6 +135,7 @@ func firstLine(msgs []string) string {
 
 // checkReport is the outcome of a check, as the table and as -json.
 type checkReport struct {
+	dir          string            // check DIR: the student's package, for the rerun command
 	Passed       int               `json:"passed"`
 	Failed       int               `json:"failed"`
 	Skipped      int               `json:"skipped"`
@@ -153,7 +154,7 @@ type checkReport struct {
 }
 
 func newReport(cfg checkConfig, results []*scenarioResult) *checkReport {
-	rep := &checkReport{Count: cfg.count, Race: cfg.race, WallClock: cfg.wallclock, Scenarios: results}
+	rep := &checkReport{Count: cfg.count, Race: cfg.race, WallClock: cfg.wallclock, Scenarios: results, dir: cfg.dir}
 	if cfg.invariants {
 		rep.Tags = "invariants"
 	}
@@ -323,6 +324,10 @@ func (rep *checkReport) writeFailures(w io.Writer) {
 		}
 		if r.Log != "" {
 			fmt.Fprintf(w, "    log: %s\n", r.Log)
+		}
+		if rep.dir != "" {
+			fmt.Fprintf(w, "    rerun: raftspec check -run '^%s$' -v %s   (the failure is in your code in %s)\n", sr.Name, rep.dir, rep.dir)
+			continue
 		}
 		fmt.Fprintf(w, "    rerun: go test%s -run '^Test%s$' -count 1 -v ./tests/\n", tags, sr.Name)
 	}
