@@ -2,6 +2,7 @@ package kv
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -48,8 +49,10 @@ func (ck *Clerk) Append(key, value string) {
 }
 
 // Do runs op (its ClientID and Seq are the clerk's to set) until a server
-// applied it, and returns what a Get read. It gives up only when ctx is
-// done, with ctx's error: then op may or may not have taken effect.
+// applied it, and returns what a Get read. It gives up when ctx is done,
+// with ctx's error: then op may or may not have taken effect; and when a
+// server answers ErrBadRequest (op can never succeed, e.g. an unknown
+// Kind), with an error that says why: then op had no effect.
 func (ck *Clerk) Do(ctx context.Context, op Op) (string, error) {
 	ck.seq++
 	op.ClientID, op.Seq = ck.clientID, ck.seq
@@ -60,8 +63,12 @@ func (ck *Clerk) Do(ctx context.Context, op Op) (string, error) {
 				return "", err
 			}
 			var reply Reply
-			if ck.servers[ck.leader].Call("Server.Do", &args, &reply) && reply.Err == OK {
+			ok := ck.servers[ck.leader].Call("Server.Do", &args, &reply)
+			switch {
+			case ok && reply.Err == OK:
 				return reply.Value, nil
+			case ok && reply.Err.badRequest():
+				return "", fmt.Errorf("kv: %v %q: %s", op.Kind, op.Key, reply.Err)
 			}
 			ck.leader = (ck.leader + 1) % len(ck.servers)
 		}

@@ -9,7 +9,10 @@
 // under it.
 package kv
 
-import "encoding/gob"
+import (
+	"encoding/gob"
+	"strings"
+)
 
 // Err is the outcome of an RPC to a Server.
 type Err string
@@ -18,7 +21,11 @@ const (
 	OK             Err = "OK"
 	ErrWrongLeader Err = "ErrWrongLeader" // not the leader, or lost leadership before the request committed: try another server
 	ErrKilled      Err = "ErrKilled"      // the server is shutting down
+	ErrBadRequest  Err = "ErrBadRequest"  // the request can never succeed (e.g. an unknown Kind): do not retry; the server appends why
 )
+
+// badRequest says whether e refuses the request for good.
+func (e Err) badRequest() bool { return strings.HasPrefix(string(e), string(ErrBadRequest)) }
 
 // Kind is what an operation does.
 type Kind uint8

@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -113,7 +114,7 @@ func (s *Server) Err() error {
 func (s *Server) Do(args *Args, reply *Reply) {
 	op := args.Op
 	if op.Kind < Get || op.Kind > Append {
-		reply.Err = Err(fmt.Sprintf("ErrBadRequest: unknown operation kind %d", op.Kind))
+		reply.Err = Err(fmt.Sprintf("%s: unknown operation kind %d", ErrBadRequest, op.Kind))
 		return
 	}
 	// Raft is called without s.mu: an implementation that holds its own
@@ -187,8 +188,11 @@ func (s *Server) apply() {
 		switch {
 		case m.CommandValid && m.CommandIndex > s.lastApplied:
 			s.lastApplied = m.CommandIndex
-			op, _ := m.Command.(Op)
-			r := s.execute(op)
+			op, isOp := m.Command.(Op)
+			r := Reply{Err: ErrWrongLeader}
+			if isOp {
+				r = s.execute(op)
+			}
 			if w, ok := s.waiting[m.CommandIndex]; ok {
 				delete(s.waiting, m.CommandIndex)
 				if w.op.ClientID != op.ClientID || w.op.Seq != op.Seq {
@@ -199,7 +203,11 @@ func (s *Server) apply() {
 				w.reply <- r
 			}
 		case m.SnapshotValid && m.SnapshotIndex > s.lastApplied:
-			if err := s.restore(m.Snapshot); err != nil {
+			err := errEmptySnapshot
+			if len(m.Snapshot) > 0 {
+				err = s.restore(m.Snapshot)
+			}
+			if err != nil {
 				// Raft handed over a snapshot we cannot read. Applying
 				// what follows it would be wrong: stop, and say why.
 				s.err = fmt.Errorf("kv: server %d: snapshot at index %d from Raft: %w", s.me, m.SnapshotIndex, err)
@@ -221,8 +229,8 @@ func (s *Server) apply() {
 }
 
 // execute applies op to the state, once per (ClientID, Seq), and returns
-// its result. A command that is not an Op (another service's) changes
-// nothing.
+// its result. The applier does not call it for a command that is not an
+// Op (another service's): such an entry changes nothing.
 func (s *Server) execute(op Op) Reply {
 	prev := s.last[op.ClientID]
 	r := Reply{Err: OK}
@@ -258,8 +266,13 @@ func (s *Server) maybeSnapshot() {
 	s.rf.Snapshot(index, snapshot)
 }
 
+// errEmptySnapshot: Raft handed over an empty snapshot past what was
+// applied. This service never makes one, so applying it would silently
+// skip the entries it claims to cover.
+var errEmptySnapshot = errors.New("empty snapshot (this service never makes one)")
+
 // restore replaces the state with snapshot's; an empty snapshot is the
-// initial state.
+// initial state (what StartServer reads from a fresh persister).
 func (s *Server) restore(snapshot []byte) error {
 	if len(snapshot) == 0 {
 		return nil

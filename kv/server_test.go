@@ -191,3 +191,58 @@ func TestClerkGivesUpOnlyWithItsContext(t *testing.T) {
 type downPeer struct{}
 
 func (downPeer) Call(string, any, any) bool { return false }
+
+// inject has the fake Raft deliver m next, after what is pending.
+func (f *fakeRaft) inject(m raftapi.ApplyMsg) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pending = append(f.pending, m)
+	f.next = max(f.next, m.CommandIndex+1, m.SnapshotIndex+1)
+	f.cond.Signal()
+}
+
+func TestEmptySnapshotFromRaftIsAnError(t *testing.T) {
+	s, f := start(t, &memPersister{})
+	defer func() { s.Kill(); <-f.done }()
+	require.Equal(t, OK, do(s, Op{Kind: Put, Key: "k", Value: "v", ClientID: 1, Seq: 1}).Err)
+	// An empty snapshot through index 5 would skip entries 2..5 if taken
+	// for the initial state: the server must stop and say why.
+	f.inject(raftapi.ApplyMsg{SnapshotValid: true, SnapshotIndex: 5, SnapshotTerm: 1})
+	s.applier.Wait() // the applier stops on the bad snapshot (or the test hangs)
+	require.Equal(t, ErrKilled, do(s, Op{Kind: Get, Key: "k", ClientID: 1, Seq: 2}).Err)
+	require.ErrorContains(t, s.Err(), "empty snapshot")
+	require.ErrorContains(t, s.Err(), "index 5")
+}
+
+func TestForeignCommandChangesNothing(t *testing.T) {
+	s, f := start(t, &memPersister{})
+	defer func() { s.Kill(); <-f.done }()
+	f.mu.Lock()
+	f.replace = "another service's command"
+	f.mu.Unlock()
+	require.Equal(t, ErrWrongLeader, do(s, Op{Kind: Put, Key: "k", Value: "v", ClientID: 7, Seq: 1}).Err)
+	require.Equal(t, "", do(s, Op{Kind: Get, Key: "k", ClientID: 7, Seq: 2}).Value)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.last[0]
+	require.False(t, ok, "a command that is not an Op was recorded as client 0's")
+}
+
+// serverPeer reaches s directly, as a network that never loses anything.
+type serverPeer struct{ s *Server }
+
+func (p serverPeer) Call(_ string, args, reply any) bool {
+	p.s.Do(args.(*Args), reply.(*Reply))
+	return true
+}
+
+func TestClerkStopsOnBadRequest(t *testing.T) {
+	s, f := start(t, &memPersister{})
+	defer func() { s.Kill(); <-f.done }()
+	ck := MakeClerk([]raftapi.Peer{serverPeer{s}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := ck.Do(ctx, Op{Kind: 42, Key: "k"})
+	require.NotErrorIs(t, err, context.DeadlineExceeded, "the clerk retried a request that can never succeed")
+	require.ErrorContains(t, err, "ErrBadRequest: unknown operation kind 42")
+}
