@@ -43,6 +43,12 @@
 // the wall clock (no bubble to tell a scenario's goroutines from others'),
 // a leak is a goroutine that did not exist before the scenario began.
 //
+// Each scenario ends with a summary line for people ("  ... Passed --
+// Figure83C  time 12.5s  peers 5  rpcs ..."), and with its figures for
+// programs: a Stats as one line of JSON in the test attribute StatsAttr
+// ("raftspec-stats"), which go test -json reports as an "attr" event.
+// raftspec check reads that, not the summary line.
+//
 // Options select scenarios by name (Run) and by part (Parts: "3A".."3D"
 // for RunRaft, "4B" and "4C" for RunKV), the clock (WallClock), and which
 // of the harness's own checks to skip (Skip: CheckInvariants,
