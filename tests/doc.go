@@ -77,6 +77,15 @@
 //   - Virtual-time bounds (elections within 5 s, the RPC counts) measure
 //     the protocol, not CPU cost: a slow implementation passes them.
 //
+// The Go tests that run each scenario against the reference, under the
+// lab's names (TestFigure83C, TestConcurrent4B), are generated from the
+// scenario tables into entrypoints_test.go by go generate ./tests/
+// (internal/entrypoints, the same generator and template that write the
+// entry points raftspec check DIR adds to a lab package); a test fails
+// while that file is stale.
+//
 // Scenarios must not run in parallel with each other: each installs the
 // process-wide invariants Observer for its lifetime.
 package tests
+
+//go:generate go run ../internal/entrypoints/gen

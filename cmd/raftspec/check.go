@@ -154,7 +154,7 @@ func parseCheckFlags(args []string, stderr io.Writer) (cfg checkConfig, code int
 }
 
 // checkScenario is a scenario as check sees it: its name and the Go test
-// that runs it against the reference (tests/reference_test.go).
+// that runs it against the reference (tests/entrypoints_test.go, generated).
 type checkScenario struct {
 	Name string // "Figure83C"
 	Part string // "3C"
