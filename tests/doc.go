@@ -43,6 +43,12 @@
 // the wall clock (no bubble to tell a scenario's goroutines from others'),
 // a leak is a goroutine that did not exist before the scenario began.
 //
+// Each scenario ends with a summary line for people ("  ... Passed --
+// Figure83C  time 12.5s  peers 5  rpcs ..."), and with its figures for
+// programs: a Stats as one line of JSON in the test attribute StatsAttr
+// ("raftspec-stats"), which go test -json reports as an "attr" event.
+// raftspec check reads that, not the summary line.
+//
 // Options select scenarios by name (Run) and by part (Parts: "3A".."3D"
 // for RunRaft, "4B" and "4C" for RunKV), the clock (WallClock), and which
 // of the harness's own checks to skip (Skip: CheckInvariants,
@@ -71,6 +77,15 @@
 //   - Virtual-time bounds (elections within 5 s, the RPC counts) measure
 //     the protocol, not CPU cost: a slow implementation passes them.
 //
+// The Go tests that run each scenario against the reference, under the
+// lab's names (TestFigure83C, TestConcurrent4B), are generated from the
+// scenario tables into entrypoints_test.go by go generate ./tests/
+// (internal/entrypoints, the same generator and template that write the
+// entry points raftspec check DIR adds to a lab package); a test fails
+// while that file is stale.
+//
 // Scenarios must not run in parallel with each other: each installs the
 // process-wide invariants Observer for its lifetime.
 package tests
+
+//go:generate go run ../internal/entrypoints/gen

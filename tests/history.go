@@ -66,18 +66,18 @@ func (c *Cluster) History(name string, model porcupine.Model) *linearizability.R
 
 // check checks every history, fails t for each that is not linearizable
 // or could not be checked, and returns a summary: how many histories,
-// the largest, and the slowest check.
-func (hs *histories) check(t *testing.T) string {
+// the largest, and the slowest check; nil if there were none.
+func (hs *histories) check(t *testing.T) *LinStats {
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
 	if len(hs.list) == 0 {
-		return ""
+		return nil
 	}
+	lin := &LinStats{Histories: len(hs.list)}
 	if hs.skip {
-		return fmt.Sprintf("  lin %d histories not checked (skipped)", len(hs.list))
+		lin.Skipped = true
+		return lin
 	}
-	var slowest time.Duration
-	ops := 0
 	dump := os.Getenv(HistoriesEnv)
 	for i, h := range hs.list {
 		hist := h.rec.History()
@@ -85,11 +85,12 @@ func (hs *histories) check(t *testing.T) string {
 			save(t, filepath.Join(dump, fmt.Sprintf("%s-%d.jsonl", t.Name(), i)), hist)
 		}
 		res := linearizability.Check(h.model, hist, linBudget)
-		slowest = max(slowest, res.Elapsed)
-		ops = max(ops, res.Ops)
+		lin.slowest = max(lin.slowest, res.Elapsed)
+		lin.LargestOps = max(lin.LargestOps, res.Ops)
 		if err := res.Err(); err != nil {
 			t.Errorf("%s: %v", h.name, err)
 		}
 	}
-	return fmt.Sprintf("  lin %d histories, largest %d ops, slowest %v", len(hs.list), ops, slowest.Round(time.Microsecond))
+	lin.SlowestSeconds = lin.slowest.Seconds()
+	return lin
 }

@@ -3,7 +3,7 @@ package tests
 import (
 	"context"
 	"fmt"
-	"strings"
+	"io"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -65,10 +65,21 @@ func RunKV(t *testing.T, mk raftapi.MakeFunc, opts *Options) {
 // (outside virtual time, where porcupine's budget means real time).
 func RunKVScenario(t *testing.T, s KVScenario, mk raftapi.MakeFunc, opts *Options) {
 	hs := histories{skip: opts.skips(CheckLinearizability)}
-	var summary string
+	began := time.Now() // outside the bubble: real time
+	var st *Stats       // nil until the cluster's end
 	// Deferred: a failed scenario leaves inTime by FailNow, and its
 	// histories are checked all the same.
-	defer func() { fmt.Fprintf(opts.summary(), "%s%s\n", summary, hs.check(t)) }()
+	defer func() {
+		lin := hs.check(t)
+		summary := ""
+		if st != nil {
+			summary = fmt.Sprintf("%s  ops %6d", st.summaryLine(), st.Ops)
+		}
+		fmt.Fprintf(opts.summary(), "%s%s\n", summary, lin)
+		if st != nil {
+			st.finish(t, opts.wallClock(), began, lin)
+		}
+	}()
 	// On the wall clock, real time passes as it does for the lab: no
 	// latency is added.
 	latency := kvLatency
@@ -77,7 +88,7 @@ func RunKVScenario(t *testing.T, s KVScenario, mk raftapi.MakeFunc, opts *Option
 	}
 	inTime(t, s.FullName(), opts, func(t *testing.T, clock *atomic.Int64) {
 		k := newKVCluster(t, mk, s, &hs, clock, latency, opts.skips(CheckInvariants))
-		defer func() { summary = k.end(s.FullName()) }()
+		defer func() { st = k.end(s.FullName()) }()
 		s.Run(k)
 	})
 }
@@ -118,14 +129,15 @@ func (k *KVCluster) startServer(i int, ends []raftapi.Peer, p *Persister, mk raf
 	}
 }
 
-// end stops the clients and ends the cluster; it returns the summary line.
-func (k *KVCluster) end(name string) string {
+// end stops the clients and ends the cluster; it returns the figures of
+// the summary line, printed by the caller with the histories' check.
+func (k *KVCluster) end(name string) *Stats {
 	k.cancel()
-	var line strings.Builder
-	k.Cluster.end(name, &line)
+	st := k.Cluster.end(name, io.Discard)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return fmt.Sprintf("%s  ops %6d", strings.TrimRight(line.String(), "\n"), k.ops)
+	st.Ops = k.ops
+	return st
 }
 
 // History starts a new history, checked with the KV model when the

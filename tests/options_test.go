@@ -66,7 +66,7 @@ func TestSkipInvariantsRunsNoObserver(t *testing.T) {
 func TestSkipLinearizabilityChecksNoHistory(t *testing.T) {
 	hs := histories{skip: true}
 	hs.list = append(hs.list, history{name: "h"})
-	if got, want := hs.check(t), "  lin 1 histories not checked (skipped)"; got != want {
+	if got, want := hs.check(t).String(), "  lin 1 histories not checked (skipped)"; got != want {
 		t.Errorf("check() = %q, want %q", got, want)
 	}
 }

@@ -1,18 +1,20 @@
 package tests
 
 import (
+	"bytes"
 	"io"
+	"os"
 	"regexp"
 	"sync"
 	"testing"
 
+	"github.com/raftspec/raftspec/internal/entrypoints"
 	"github.com/raftspec/raftspec/raft"
 	"github.com/raftspec/raftspec/raftapi"
 )
 
-// The suite against the reference implementation, one Go test per lab
-// test, with the lab's names: go test -run TestFigure83C ./tests/
-
+// runReference runs the Raft scenario name against the reference; the
+// entry points (TestFigure83C ...) are generated in entrypoints_test.go.
 func runReference(t *testing.T, name string) {
 	s, ok := Lookup(name)
 	if !ok {
@@ -21,39 +23,31 @@ func runReference(t *testing.T, name string) {
 	RunScenario(t, s, raft.Make, nil)
 }
 
-func TestInitialElection3A(t *testing.T)           { runReference(t, "InitialElection3A") }
-func TestReElection3A(t *testing.T)                { runReference(t, "ReElection3A") }
-func TestManyElections3A(t *testing.T)             { runReference(t, "ManyElections3A") }
-func TestBasicAgree3B(t *testing.T)                { runReference(t, "BasicAgree3B") }
-func TestRPCBytes3B(t *testing.T)                  { runReference(t, "RPCBytes3B") }
-func TestFollowerFailure3B(t *testing.T)           { runReference(t, "FollowerFailure3B") }
-func TestLeaderFailure3B(t *testing.T)             { runReference(t, "LeaderFailure3B") }
-func TestFailAgree3B(t *testing.T)                 { runReference(t, "FailAgree3B") }
-func TestFailNoAgree3B(t *testing.T)               { runReference(t, "FailNoAgree3B") }
-func TestConcurrentStarts3B(t *testing.T)          { runReference(t, "ConcurrentStarts3B") }
-func TestRejoin3B(t *testing.T)                    { runReference(t, "Rejoin3B") }
-func TestBackup3B(t *testing.T)                    { runReference(t, "Backup3B") }
-func TestCount3B(t *testing.T)                     { runReference(t, "Count3B") }
-func TestPersist13C(t *testing.T)                  { runReference(t, "Persist13C") }
-func TestPersist23C(t *testing.T)                  { runReference(t, "Persist23C") }
-func TestPersist33C(t *testing.T)                  { runReference(t, "Persist33C") }
-func TestFigure83C(t *testing.T)                   { runReference(t, "Figure83C") }
-func TestUnreliableAgree3C(t *testing.T)           { runReference(t, "UnreliableAgree3C") }
-func TestFigure8Unreliable3C(t *testing.T)         { runReference(t, "Figure8Unreliable3C") }
-func TestReliableChurn3C(t *testing.T)             { runReference(t, "ReliableChurn3C") }
-func TestUnreliableChurn3C(t *testing.T)           { runReference(t, "UnreliableChurn3C") }
-func TestSnapshotBasic3D(t *testing.T)             { runReference(t, "SnapshotBasic3D") }
-func TestSnapshotInstall3D(t *testing.T)           { runReference(t, "SnapshotInstall3D") }
-func TestSnapshotInstallUnreliable3D(t *testing.T) { runReference(t, "SnapshotInstallUnreliable3D") }
-func TestSnapshotInstallCrash3D(t *testing.T)      { runReference(t, "SnapshotInstallCrash3D") }
-func TestSnapshotInstallUnCrash3D(t *testing.T)    { runReference(t, "SnapshotInstallUnCrash3D") }
-func TestSnapshotAllCrash3D(t *testing.T)          { runReference(t, "SnapshotAllCrash3D") }
-func TestSnapshotInit3D(t *testing.T)              { runReference(t, "SnapshotInit3D") }
-
-// TestScenarioTable keeps the table and the tests above in step.
-func TestScenarioTable(t *testing.T) {
-	if got, want := len(Scenarios()), 28; got != want {
-		t.Errorf("len(Scenarios()) = %d, want %d (add a Test function for each)", got, want)
+// TestEntryPointsUpToDate: entrypoints_test.go is what the generator
+// writes from the scenario tables now, so that a scenario added to a
+// table has its Go test, under its lab name.
+func TestEntryPointsUpToDate(t *testing.T) {
+	var raftNames, kvNames []string
+	for _, s := range Scenarios() {
+		raftNames = append(raftNames, s.FullName())
+	}
+	for _, s := range KVScenarios() {
+		kvNames = append(kvNames, s.FullName())
+	}
+	want, err := entrypoints.Render(entrypoints.Reference(raftNames, kvNames))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(entrypoints.ReferenceFile)
+	switch {
+	case err != nil:
+		t.Errorf("%v: run go generate ./tests/ to write the entry points", err)
+	case !bytes.Equal(got, want):
+		t.Errorf("%s is stale: run go generate ./tests/ to write the entry points of the %d Raft and %d KV scenarios of the tables",
+			entrypoints.ReferenceFile, len(raftNames), len(kvNames))
+	}
+	if len(raftNames) != 28 {
+		t.Errorf("len(Scenarios()) = %d, want the lab's 28", len(raftNames))
 	}
 }
 

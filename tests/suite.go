@@ -156,17 +156,23 @@ func RunRaft(t *testing.T, mk raftapi.MakeFunc, opts *Options) {
 // that says so and lists the busiest goroutines.
 func RunScenario(t *testing.T, s Scenario, mk raftapi.MakeFunc, opts *Options) {
 	hs := histories{skip: opts.skips(CheckLinearizability)}
+	began := time.Now() // outside the bubble: real time
+	var st *Stats       // nil until the cluster's end
 	// Deferred: a failed scenario leaves inTime by FailNow, and its
 	// histories are checked all the same.
 	defer func() {
-		if lin := hs.check(t); lin != "" {
+		lin := hs.check(t)
+		if lin != nil {
 			fmt.Fprintf(opts.summary(), "  ... %s%s\n", s.FullName(), lin)
+		}
+		if st != nil {
+			st.finish(t, opts.wallClock(), began, lin)
 		}
 	}()
 	inTime(t, s.FullName(), opts, func(t *testing.T, clock *atomic.Int64) {
 		c := NewCluster(t, mk, s.Servers, ClusterOptions{Unreliable: s.Unreliable, Snapshot: s.Snapshot,
 			histories: &hs, clock: clock, noInvariants: opts.skips(CheckInvariants)})
-		defer c.end(s.FullName(), opts.summary())
+		defer func() { st = c.end(s.FullName(), opts.summary()) }()
 		s.Run(c)
 	})
 }
@@ -252,8 +258,9 @@ func stalled(name string, limit time.Duration) {
 const drainTime = 10 * time.Second
 
 // end finishes a scenario: it kills every server, drains, reports leaked
-// goroutines and invariant violations, and prints the summary line.
-func (c *Cluster) end(name string, w io.Writer) {
+// goroutines and invariant violations, prints the summary line and
+// returns its figures.
+func (c *Cluster) end(name string, w io.Writer) *Stats {
 	elapsed := time.Since(c.begin)
 	if elapsed > scenarioLimit {
 		c.t.Errorf("test took longer than 120 seconds (%.1fs)", elapsed.Seconds())
@@ -272,15 +279,17 @@ func (c *Cluster) end(name string, w io.Writer) {
 			len(leaks), drainTime, strings.Join(leaks, "\n\t"))
 	}
 	c.obs.close()
-	verdict := "Passed"
+	st := &Stats{Scenario: name, Result: ResultOK, Seconds: elapsed.Seconds(), Peers: c.n, RPCs: c.RPCTotal(), Bytes: c.Bytes(),
+		Cmds: c.MaxIndex(), Goroutines: c.net.PeakGoroutines(), Evals: c.obs.evaluations()}
+	st.setLeaks(leaks)
 	switch {
 	case len(leaks) > 0 && !failedBefore:
-		verdict = "LEAK" // correct as far as the checks saw, but Kill left goroutines running
+		st.Result = ResultLeak // correct as far as the checks saw, but Kill left goroutines running
 	case c.t.Failed():
-		verdict = "FAILED"
+		st.Result = ResultFailed
 	}
-	fmt.Fprintf(w, "  ... %s -- %-20s time %5.1fs  peers %d  rpcs %6d  bytes %9d  cmds %5d  goroutines %4d  evals %9d\n",
-		verdict, name, elapsed.Seconds(), c.n, c.RPCTotal(), c.Bytes(), c.MaxIndex(), c.net.PeakGoroutines(), c.obs.evaluations())
+	fmt.Fprintln(w, st.summaryLine())
+	return st
 }
 
 // synctestWait waits for the bubble's other goroutines to block, when

@@ -5,15 +5,16 @@ package main
 // A scenario needs a *testing.T and runs inside testing/synctest, so check
 // does not call the suite in-process. It builds the tests package's test
 // binary once (go test -c), then runs that binary once per scenario with
-// -test.run '^TestX$' -test.v, and reads its output as it streams: the
-// "--- PASS/FAIL" lines give the verdict and wall time, the scenario's
-// summary line ("  ... Passed -- X  time 3.0s  peers 3 ...") gives the
-// figures, and the test's log lines (t.Errorf, t.Fatalf) and any panic
-// give the failure. One process per scenario keeps a crash (a panic, a
-// timeout) to the scenario that caused it: the rest still run.
+// -test.run '^TestX$' -test.v=test2json, its output piped through go tool
+// test2json, and decodes the JSON events as they stream: the "pass",
+// "fail" and "skip" events give the verdict and wall time, the scenario's
+// "attr" event tests.StatsAttr gives its figures (a tests.Stats), and the
+// output text gives the failure (the test's log lines, and any panic).
+// One process per scenario keeps a crash (a panic, a timeout) to the
+// scenario that caused it: the rest still run.
 //
 // This file has the flags, the build and the command; checkrun.go runs the
-// scenarios, checkparse.go reads their output, checkreport.go reports.
+// scenarios, checkevents.go reads their events, checkreport.go reports.
 
 import (
 	"context"
@@ -47,6 +48,9 @@ const (
 	verdictPass = "PASS"
 	verdictFail = "FAIL"
 	verdictSkip = "SKIP"
+	// A run passed, but its figures (tests.Stats) are missing or
+	// unreadable: a fault of the harness or of the stream, not of the Raft.
+	verdictError = "ERROR"
 )
 
 // checkConfig is what the flags of check ask for.
@@ -106,8 +110,14 @@ func parseCheckFlags(args []string, stderr io.Writer) (cfg checkConfig, code int
 		fmt.Fprintln(w, "Builds the tests package's test binary and runs the lab-style scenario suite")
 		fmt.Fprintln(w, "against the reference Raft, one scenario at a time. Progress goes to stderr;")
 		fmt.Fprintln(w, "the table (or -json) goes to stdout. Run it inside the raftspec checkout.")
-		fmt.Fprintln(w, "Exit status: 0 every scenario passed, 1 a scenario failed (or the suite did")
-		fmt.Fprintln(w, "not build), 2 bad usage.")
+		fmt.Fprintln(w, "Each scenario runs in its own process; check reads its results as go test -json")
+		fmt.Fprintln(w, "events (go tool test2json): the verdict from the pass/fail events, the figures")
+		fmt.Fprintln(w, "from the scenario's raftspec-stats attribute (one line of JSON; see tests.Stats).")
+		fmt.Fprintln(w, "Verdicts: PASS; FAIL, with the failing checks, the saved log and a rerun")
+		fmt.Fprintln(w, "command; SKIP; ERROR, a run that passed but whose figures are missing or")
+		fmt.Fprintln(w, "unreadable.")
+		fmt.Fprintln(w, "Exit status: 0 every scenario passed, 1 a scenario failed or was ERROR (or the")
+		fmt.Fprintln(w, "suite did not build), 2 bad usage.")
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "flags:")
 		fs.PrintDefaults()
@@ -144,7 +154,7 @@ func parseCheckFlags(args []string, stderr io.Writer) (cfg checkConfig, code int
 }
 
 // checkScenario is a scenario as check sees it: its name and the Go test
-// that runs it against the reference (tests/reference_test.go).
+// that runs it against the reference (tests/entrypoints_test.go, generated).
 type checkScenario struct {
 	Name string // "Figure83C"
 	Part string // "3C"
@@ -231,25 +241,24 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	tmp, err := os.MkdirTemp("", "raftspec-check-build-")
-	if err != nil {
-		return fail(1, "%v", err)
-	}
-	defer os.RemoveAll(tmp)
-	fmt.Fprintf(stderr, "raftspec check: %d scenario(s) x %d, %s; building: %s\n",
-		len(scenarios), cfg.count, clockName(cfg.wallclock), strings.Join(append([]string{"go test -c"}, cfg.buildArgs()...), " "))
 	buildStart := time.Now()
-	bin, ok := buildSuite(ctx, goCmd, root, tmp, cfg, stderr)
+	bin, remove, ok := buildSuite(ctx, goCmd, root, cfg, stderr,
+		fmt.Sprintf("raftspec check: %d scenario(s) x %d, %s", len(scenarios), cfg.count, clockName(cfg.wallclock)))
 	if !ok {
 		return 1
 	}
+	defer remove()
 	buildTime := time.Since(buildStart)
+	t2j, err := findTest2json(ctx, goCmd)
+	if err != nil {
+		return fail(1, "%v (check reads the test binary's results through it)", err)
+	}
 
 	env := os.Environ()
 	if cfg.wallclock {
 		env = append(env, "RAFTSPEC_WALLCLOCK=1")
 	}
-	tb := &testBinary{path: bin, dir: testsDir, env: env, timeout: cfg.timeout}
+	tb := &testBinary{path: bin, dir: testsDir, env: env, timeout: cfg.timeout, test2json: t2j}
 	if cfg.verbose {
 		tb.raw = stderr
 	}
@@ -279,27 +288,39 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// buildSuite builds the tests package's test binary in dir and returns its
-// path. If the build fails, it says why on stderr and returns false.
-func buildSuite(ctx context.Context, goCmd, root, dir string, cfg checkConfig, stderr io.Writer) (bin string, ok bool) {
-	bin = filepath.Join(dir, "tests.test")
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
+// buildSuite builds the tests package's test binary (or check DIR's) in
+// a new temporary directory, after a line on stderr that starts with
+// heading and gives the build command. It returns the binary's path and
+// the function that removes the directory. If the build fails, it says
+// why on stderr and returns false.
+func buildSuite(ctx context.Context, goCmd, root string, cfg checkConfig, stderr io.Writer, heading string) (bin string, remove func(), ok bool) {
+	tmp, err := os.MkdirTemp("", "raftspec-build-")
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", heading, err)
+		return "", nil, false
 	}
-	build := exec.CommandContext(ctx, goCmd, append([]string{"test", "-c", "-o", bin}, cfg.buildArgs()...)...)
+	remove = func() { os.RemoveAll(tmp) }
+	args := append([]string{"test", "-c", "-o", filepath.Join(tmp, "tests.test")}, cfg.buildArgs()...)
+	if runtime.GOOS == "windows" {
+		args[3] += ".exe"
+	}
+	fmt.Fprintf(stderr, "%s; building: %s\n", heading, strings.Join(append([]string{"go test -c"}, cfg.buildArgs()...), " "))
+	build := exec.CommandContext(ctx, goCmd, args...)
 	build.Dir = root
 	out, err := build.CombinedOutput()
 	if err != nil {
-		fmt.Fprintf(stderr, "raftspec check: the suite did not build (%v):\n%s", err, out)
+		remove()
+		name, _, _ := strings.Cut(heading, ":")
+		fmt.Fprintf(stderr, "%s: the suite did not build (%v):\n%s", name, err, out)
 		if cfg.invariants {
 			fmt.Fprintln(stderr, "(-invariants=false builds without the invariant hooks)")
 		}
-		return "", false
+		return "", nil, false
 	}
 	if cfg.verbose {
 		stderr.Write(out)
 	}
-	return bin, true
+	return args[3], remove, true
 }
 
 // moduleRoot returns the root of the raftspec module that holds dir ("":

@@ -13,10 +13,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/raftspec/raftspec/tests"
 )
 
-// cannedExec is an execFunc that replays a transcript per Go test, as the
-// test binary would print it, and exits with the given error.
+// cannedExec is an execFunc that replays a test2json stream per Go test,
+// as go tool test2json prints it, and exits with the given error.
 type cannedExec map[string]struct {
 	out string
 	err error
@@ -25,7 +27,7 @@ type cannedExec map[string]struct {
 func (ce cannedExec) exec(_ context.Context, test string, _ int, line func(string)) error {
 	c, ok := ce[test]
 	if !ok {
-		return fmt.Errorf("cannedExec: no transcript for %s", test)
+		return fmt.Errorf("cannedExec: no stream for %s", test)
 	}
 	for _, l := range strings.Split(strings.TrimSuffix(c.out, "\n"), "\n") {
 		line(l)
@@ -33,25 +35,36 @@ func (ce cannedExec) exec(_ context.Context, test string, _ int, line func(strin
 	return c.err
 }
 
-// exitStatus1 stands for the error of a test binary that exits with 1.
-var exitStatus1 = fmt.Errorf("exit status 1")
-
-// Transcripts in the shape the tests package's binary prints with -test.v.
-const (
-	passElection = `=== RUN   TestInitialElection3A
-  ... Passed -- InitialElection3A    time   3.1s  peers 3  rpcs     56  bytes     16358  cmds     0  goroutines   16  evals      3076
---- PASS: TestInitialElection3A (0.01s)
-PASS
-`
-	failFigure8 = `=== RUN   TestFigure83C
-    checks.go:90: servers disagree on term: 4 and 5
-    apply.go:61: apply error: commit index=7 server=2 101 != server=0 100
-        the logs diverged at index 7
-  ... FAILED -- Figure83C            time  12.5s  peers 5  rpcs    727  bytes    162905  cmds    44  goroutines   71  evals    120342
---- FAIL: TestFigure83C (0.04s)
-FAIL
-`
+// Exit errors of a test binary.
+var (
+	exitStatus1 = fmt.Errorf("exit status 1")
+	exitStatus2 = fmt.Errorf("exit status 2")
 )
+
+// recorded returns a test2json stream of testdata/test2json, recorded
+// from the tests package's binary (go test -c, then -test.v=test2json
+// piped into go tool test2json -t), with its scenario renamed to as
+// ("" keeps it). Each was recorded from a real run: pass (the reference),
+// fail (a Raft that never elects), leak (one whose Kill leaves a
+// goroutine), panic (one whose Start panics), timeout (-test.timeout=1s
+// on the wall clock), stalled (a goroutine that never blocks durably: the
+// watchdog). Three are pass, edited: nostats without its stats
+// attribute, truncated with the attribute's JSON cut short, cutevent
+// with the attribute's event line cut in half.
+func recorded(t *testing.T, file, as string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "test2json", file+".jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	if as != "" {
+		for _, from := range []string{"InitialElection3A", "BasicAgree3B"} {
+			s = strings.ReplaceAll(s, from, as)
+		}
+	}
+	return s
+}
 
 func newTestChecker(t *testing.T, cfg checkConfig, ce cannedExec, have ...string) (*checker, *bytes.Buffer) {
 	progress := &bytes.Buffer{}
@@ -65,13 +78,13 @@ func newTestChecker(t *testing.T, cfg checkConfig, ce cannedExec, have ...string
 	return c, progress
 }
 
-// TestCheckReportsFailure: a passing and a failing transcript, and a
+// TestCheckReportsFailure: a passing and a failing stream, and a
 // scenario the binary has no test for, make the table, the failures, the
 // total and a failed check. The checker must be able to fail.
 func TestCheckReportsFailure(t *testing.T) {
 	ce := cannedExec{
-		"TestInitialElection3A": {passElection, nil},
-		"TestFigure83C":         {failFigure8, exitStatus1},
+		"TestInitialElection3A": {recorded(t, "pass", ""), nil},
+		"TestFigure83C":         {recorded(t, "fail", "Figure83C"), exitStatus1},
 	}
 	cfg := checkConfig{count: 1, invariants: true}
 	c, progress := newTestChecker(t, cfg, ce, "TestInitialElection3A", "TestFigure83C")
@@ -88,21 +101,19 @@ func TestCheckReportsFailure(t *testing.T) {
 	rep.writeTable(&out)
 	logPath := filepath.Join(c.logDir, "Figure83C.log")
 	want := `scenario           verdict   virtual     wall  peers    rpcs      bytes   cmds      evals
-InitialElection3A  PASS         3.1s    0.01s      3      56      16358      0       3076
-Figure83C          FAIL        12.5s    0.04s      5     727     162905     44     120342
+InitialElection3A  PASS         3.1s    0.00s      3      58      16950      0       3185
+Figure83C          FAIL         5.1s    0.00s      3       0          0      0          0
 SnapshotInit3D     FAIL            -        -      -       -          -      -          -
 
 --- FAIL Figure83C
-    checks.go:90: servers disagree on term: 4 and 5
-    apply.go:61: apply error: commit index=7 server=2 101 != server=0 100
-    the logs diverged at index 7
+    scenarios_3a.go:15: expected one leader, got none
     log: ` + logPath + `
     rerun: go test -tags invariants -run '^TestFigure83C$' -count 1 -v ./tests/
 
---- FAIL SnapshotInit3D: the test binary has no Go test TestSnapshotInit3D: add func TestSnapshotInit3D(t *testing.T) to tests/reference_test.go
+--- FAIL SnapshotInit3D: the test binary has no Go test TestSnapshotInit3D: run go generate ./tests/ (it writes the entry points)
 
 FAIL: 1 passed, 2 failed
-wall 0.0s (build 0.0s); scenarios' time 15.6s; virtual time; -tags invariants
+wall 0.0s (build 0.0s); scenarios' time 8.2s; virtual time; -tags invariants
 `
 	if got := out.String(); got != want {
 		t.Errorf("table:\n%s\nwant:\n%s", got, want)
@@ -111,13 +122,13 @@ wall 0.0s (build 0.0s); scenarios' time 15.6s; virtual time; -tags invariants
 	if err != nil {
 		t.Fatalf("failure log: %v", err)
 	}
-	if !strings.Contains(string(log), "servers disagree on term") || !strings.Contains(string(log), "--- FAIL: TestFigure83C") {
+	if !strings.Contains(string(log), "expected one leader") || !strings.Contains(string(log), "--- FAIL: TestFigure83C") {
 		t.Errorf("failure log lacks the run's output:\n%s", log)
 	}
 	wantProgress := []string{
-		"[1/3] PASS  InitialElection3A    3.1s virtual  0.01s wall",
-		"[2/3] FAIL  Figure83C           12.5s virtual  0.04s wall",
-		"    checks.go:90: servers disagree on term: 4 and 5",
+		"[1/3] PASS  InitialElection3A    3.1s virtual  0.00s wall",
+		"[2/3] FAIL  Figure83C            5.1s virtual  0.00s wall",
+		"    scenarios_3a.go:15: expected one leader, got none",
 		"[3/3] FAIL  SnapshotInit3D",
 	}
 	for _, w := range wantProgress {
@@ -130,7 +141,7 @@ wall 0.0s (build 0.0s); scenarios' time 15.6s; virtual time; -tags invariants
 // TestCheckAllPass: the same table code says PASS, and the report is ok.
 func TestCheckAllPass(t *testing.T) {
 	cfg := checkConfig{count: 1}
-	c, _ := newTestChecker(t, cfg, cannedExec{"TestInitialElection3A": {passElection, nil}})
+	c, _ := newTestChecker(t, cfg, cannedExec{"TestInitialElection3A": {recorded(t, "pass", ""), nil}})
 	rep := newReport(cfg, c.runAll(context.Background(), []checkScenario{{Name: "InitialElection3A", Part: "3A"}}))
 	var out bytes.Buffer
 	rep.writeTable(&out)
@@ -142,39 +153,81 @@ func TestCheckAllPass(t *testing.T) {
 	}
 }
 
-// TestCheckCount: with -count, each scenario reports its failed runs and
-// the medians of its figures; a panic after "--- FAIL" belongs to its run.
-func TestCheckCount(t *testing.T) {
-	run := func(verdict, virtual, rpcs string) string {
-		summary := "Passed"
-		if verdict == "FAIL" {
-			summary = "FAILED"
-		}
-		return "=== RUN   TestFigure8Unreliable3C\n" +
-			"  ... " + summary + " -- Figure8Unreliable3C  time " + virtual + "s  peers 5  rpcs " + rpcs + "  bytes 10  cmds 1\n" +
-			"--- " + verdict + ": TestFigure8Unreliable3C (0.30s)\n"
+// TestRecordedStreams: each recorded stream gives the verdict, figures and
+// failure it should; a crash (panic, timeout, stall) a FAIL with its
+// message, missing or unreadable figures on a passing run an ERROR that
+// says why. Never a panic of check's own.
+func TestRecordedStreams(t *testing.T) {
+	for _, tc := range []struct {
+		file    string
+		err     error
+		verdict string
+		result  string // of the Stats; "": none
+		failure string // the start of the first failure, or of StatsErr for ERROR
+		also    string // in the failures
+	}{
+		{"pass", nil, verdictPass, tests.ResultOK, "", ""},
+		{"fail", exitStatus1, verdictFail, tests.ResultFailed, "scenarios_3a.go:15: expected one leader, got none", ""},
+		{"leak", exitStatus1, verdictFail, tests.ResultLeak, "suite.go:", "goroutine leak after Kill: 1 kinds of goroutine"},
+		{"panic", exitStatus2, verdictFail, "", "panic: Start: index out of range [5] with length 3 [recovered, repanicked]",
+			"\tat github.com/raftspec/raftspec/tests.panicky.Start(...) ("},
+		{"timeout", exitStatus2, verdictFail, "", "panic: test timed out after 1s\n\trunning tests:", "(the test binary exited: exit status 2)"},
+		{"stalled", exitStatus2, verdictFail, "", "panic: raftspec: in InitialElection3A, virtual time has not advanced for 3m0s", ""},
+		{"nostats", nil, verdictError, "", "the scenario passed but emitted no raftspec-stats attribute", ""},
+		{"truncated", nil, verdictError, "", "the scenario's raftspec-stats attribute is unreadable (unexpected end of JSON input)", ""},
+		{"cutevent", nil, verdictError, "", "an event of the test2json stream is unreadable (", ""},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			cfg := checkConfig{count: 1}
+			c, _ := newTestChecker(t, cfg, cannedExec{"TestInitialElection3A": {recorded(t, tc.file, "InitialElection3A"), tc.err}})
+			sr := c.runScenario(context.Background(), checkScenario{Name: "InitialElection3A", Part: "3A"})
+			if sr.Verdict != tc.verdict || len(sr.Results) != 1 {
+				t.Fatalf("verdict %s, %d runs; want %s, 1", sr.Verdict, len(sr.Results), tc.verdict)
+			}
+			r := sr.Results[0]
+			if got := r.Stats; (got == nil) != (tc.result == "") || got != nil && (got.Result != tc.result || got.Peers != 3) {
+				t.Errorf("stats = %+v, want result %q and 3 peers", got, tc.result)
+			}
+			msg := strings.Join(r.Failures, "\n")
+			if tc.verdict == verdictError {
+				msg = r.StatsErr
+				if r.Log == "" {
+					t.Errorf("no log kept for an unreadable run")
+				}
+			}
+			if !strings.HasPrefix(msg, tc.failure) || !strings.Contains(msg, tc.also) {
+				t.Errorf("failure:\n%s\nwant it to start with %q and hold %q", msg, tc.failure, tc.also)
+			}
+			var out bytes.Buffer
+			newReport(cfg, []*scenarioResult{sr}).writeTable(&out)
+			if tc.verdict == verdictError && (!strings.Contains(out.String(), "--- ERROR InitialElection3A: run 1 passed, but "+tc.failure) ||
+				!strings.Contains(out.String(), "FAIL: 0 passed, 0 failed, 1 unreadable")) {
+				t.Errorf("table:\n%s", out.String())
+			}
+		})
 	}
-	out := run("PASS", "30.0", "100") + run("PASS", "31.0", "300") +
-		run("FAIL", "20.0", "200") + "panic: send on closed channel [recovered, repanicked]\n\n" +
-		"goroutine 7 [running]:\ntesting.tRunner.func1.2({0x5, 0x6})\n\t/go/src/testing/testing.go:1974 +0x232\n" +
-		"panic({0x5, 0x6})\n\t/go/src/runtime/panic.go:860 +0x13a\n" +
-		"github.com/raftspec/raftspec/raft.(*Raft).apply(0xc0)\n\t/work/raft/raft.go:210 +0x45\n"
+}
+
+// TestCheckCount: with -count, each scenario reports its failed runs and
+// the medians of its figures; a panic after the run's summary belongs to
+// its run.
+func TestCheckCount(t *testing.T) {
+	out := recorded(t, "pass", "Figure8Unreliable3C") + recorded(t, "pass", "Figure8Unreliable3C") + recorded(t, "panic", "Figure8Unreliable3C")
 	cfg := checkConfig{count: 3}
-	c, progress := newTestChecker(t, cfg, cannedExec{"TestFigure8Unreliable3C": {out, fmt.Errorf("exit status 2")}})
+	c, progress := newTestChecker(t, cfg, cannedExec{"TestFigure8Unreliable3C": {out, exitStatus2}})
 	results := c.runAll(context.Background(), []checkScenario{{Name: "Figure8Unreliable3C", Part: "3C"}})
 	sr := results[0]
 	if sr.Verdict != verdictFail || sr.Runs != 3 || sr.FailedRuns != 1 {
 		t.Fatalf("verdict %s, %d runs, %d failed; want FAIL, 3, 1", sr.Verdict, sr.Runs, sr.FailedRuns)
 	}
-	wantMsg := "panic: send on closed channel [recovered, repanicked]\n\tat github.com/raftspec/raftspec/raft.(*Raft).apply(0xc0) (/work/raft/raft.go:210)"
-	if got := sr.Results[2].Failures; len(got) == 0 || got[0] != wantMsg {
-		t.Errorf("failures of run 3 = %q, want first %q", got, wantMsg)
+	if got := sr.Results[2].Failures; len(got) == 0 || !strings.HasPrefix(got[0], "panic: Start: index out of range") {
+		t.Errorf("failures of run 3 = %q", got)
 	}
 	var table bytes.Buffer
 	newReport(cfg, results).writeTable(&table)
 	for _, w := range []string{
 		"scenario             verdict     failed   virtual",
-		"Figure8Unreliable3C  FAIL           1/3     30.0s    0.30s      5     200",
+		"Figure8Unreliable3C  FAIL           1/3      3.1s    0.00s      3      58",
 		"--- FAIL Figure8Unreliable3C: 1 of 3 runs failed (runs 3); run 3:",
 		"FAIL: 0 passed, 1 failed (3 runs, 1 failed)",
 	} {
@@ -182,48 +235,38 @@ func TestCheckCount(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", w, table.String())
 		}
 	}
-	if !strings.Contains(progress.String(), "    run 3/3 FAIL: panic: send on closed channel") {
+	if !strings.Contains(progress.String(), "    run 3/3 FAIL: panic: Start: index out of range") {
 		t.Errorf("progress does not report the failed run:\n%s", progress)
 	}
 }
 
-// TestTranscriptCrash: a process that dies in a run (a timeout) fails that
-// run; a process that fails after every run passed fails the last one.
-func TestTranscriptCrash(t *testing.T) {
+// TestRunReaderCrash: a process that fails after every run passed fails
+// the last one; a failed run then a passing one stand as they are; a
+// "panic: " line in a run that goes on to pass is no failure.
+func TestRunReaderCrash(t *testing.T) {
 	var done []*runResult
-	tr := newTranscript("TestBackup3B", 1, func(r *runResult) { done = append(done, r) })
-	for _, l := range strings.Split("=== RUN   TestBackup3B\npanic: test timed out after 10m0s\n\trunning tests:\n\t\tTestBackup3B (10m0s)\n\ngoroutine 5 [running]:", "\n") {
-		tr.line(l)
+	collect := func(r *runResult) { done = append(done, r) }
+	feed := func(rr *runReader, stream string) {
+		for _, l := range strings.Split(strings.TrimSuffix(stream, "\n"), "\n") {
+			rr.line(l)
+		}
 	}
-	crashed := tr.finish(fmt.Errorf("exit status 2"))
-	if crashed == nil || len(done) != 1 || done[0] != crashed || !crashed.failed() {
-		t.Fatalf("crashed = %+v, done = %v; want the one run, failed", crashed, done)
-	}
-	want := []string{"panic: test timed out after 10m0s\n\trunning tests:\n\t\tTestBackup3B (10m0s)", "(the test binary exited: exit status 2)"}
-	if got := crashed.Failures; strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("failures = %q, want %q", got, want)
-	}
-
-	done = nil
-	tr = newTranscript("TestBackup3B", 1, func(r *runResult) { done = append(done, r) })
-	for _, l := range strings.Split(passElection, "\n") {
-		tr.line(strings.ReplaceAll(l, "InitialElection3A", "Backup3B"))
-	}
-	tr.line("fatal error: concurrent map writes")
-	if tr.finish(fmt.Errorf("exit status 2")) != nil || len(done) != 1 || !done[0].failed() {
+	rr := newRunReader("TestInitialElection3A", 1, collect)
+	feed(rr, recorded(t, "pass", "")+`{"Action":"output","Output":"fatal error: concurrent map writes\n"}`)
+	if rr.finish(exitStatus2) != nil || len(done) != 1 || !done[0].failed() {
 		t.Fatalf("a crash after a passing run: done = %+v, want one failed run", done)
 	}
-
-	// A failed run, then a passing one: the process exits with 1, and the
-	// passing run stands. A "panic: " printed at the start of a line is no
-	// panic if the run goes on.
-	done = nil
-	tr = newTranscript("TestFigure83C", 1, func(r *runResult) { done = append(done, r) })
-	for _, l := range strings.Split(failFigure8+"=== RUN   TestFigure83C\npanic: not really\n--- PASS: TestFigure83C (0.01s)\nFAIL", "\n") {
-		tr.line(l)
+	if got := strings.Join(done[0].Failures, "\n"); !strings.Contains(got, "after the run passed") || !strings.Contains(got, "fatal error: concurrent map writes") {
+		t.Errorf("failures = %q", got)
 	}
-	tr.finish(exitStatus1)
-	if len(done) != 2 || !done[0].failed() || done[1].failed() {
+
+	done = nil
+	rr = newRunReader("TestInitialElection3A", 1, collect)
+	notPanic := `{"Action":"output","Test":"TestInitialElection3A","Output":"panic: not really\n"}`
+	pass := strings.Replace(recorded(t, "pass", ""), "\n", "\n"+notPanic+"\n", 2)
+	feed(rr, recorded(t, "fail", "")+pass)
+	rr.finish(exitStatus1)
+	if len(done) != 2 || !done[0].failed() || done[1].failed() || done[1].Run != 2 {
 		t.Fatalf("fail then pass: done = %+v, want a failed run and a passing one", done)
 	}
 }
@@ -248,7 +291,7 @@ func TestCheckChild(t *testing.T) {
 	case 4:
 		t.Errorf("run %d: wrong", n)
 	}
-	fmt.Printf("  ... Passed -- Child  time %d.0s  peers 3  rpcs 10  bytes 100  cmds 2\n", n)
+	t.Attr(tests.StatsAttr, fmt.Sprintf(`{"version":1,"scenario":"Child","result":"ok","seconds":%d,"peers":3,"rpcs":10}`, n))
 }
 
 // TestExecCrashGoesOn runs a real process, this test binary, as the suite:
@@ -257,7 +300,11 @@ func TestExecCrashGoesOn(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs child processes")
 	}
-	tb := &testBinary{path: os.Args[0], env: append(os.Environ(), "RAFTSPEC_CHECK_CHILD="+t.TempDir()), timeout: time.Minute}
+	t2j, err := findTest2json(context.Background(), "go")
+	if err != nil {
+		t.Skip(err)
+	}
+	tb := &testBinary{path: os.Args[0], env: append(os.Environ(), "RAFTSPEC_CHECK_CHILD="+t.TempDir()), timeout: time.Minute, test2json: t2j}
 	cfg := checkConfig{count: 4}
 	c := &checker{cfg: cfg, exec: tb.exec, progress: &bytes.Buffer{}, logBase: t.TempDir()}
 	sr := c.runScenario(context.Background(), checkScenario{Name: "CheckChild"})
@@ -277,7 +324,7 @@ func TestExecCrashGoesOn(t *testing.T) {
 	if r := sr.Results[1]; !strings.Contains(strings.Join(r.Failures, "\n"), "\tat github.com/raftspec/raftspec/cmd/raftspec.TestCheckChild(") {
 		t.Errorf("the panic's failure does not say where: %q", r.Failures)
 	}
-	if sr.Results[2].Stats == nil || sr.Results[2].Stats.Virtual != 3 {
+	if sr.Results[2].Stats == nil || sr.Results[2].Stats.Seconds != 3 {
 		t.Errorf("run 3 stats = %+v, want time 3.0s", sr.Results[2].Stats)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,7 +99,53 @@ func TestPrepareLabBuildsAndRunsOurSuite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a test binary")
 	}
-	root := writeLab(t, map[string]string{
+	root := writeLab(t, neverElects2025())
+	_, out, err := runLab(t, root, "raft1", "InitialElection3A")
+	if err == nil {
+		t.Fatalf("a Raft that never elects passed:\n%s", out)
+	}
+	if !strings.Contains(string(out), "--- FAIL: TestInitialElection3A") {
+		t.Fatalf("want our InitialElection3A to run and fail, got:\n%s", out)
+	}
+	if got, _ := os.ReadFile(filepath.Join(root, "raft1", "raft_test.go")); !strings.Contains(string(got), "undefined()") {
+		t.Errorf("the student's tree was changed")
+	}
+}
+
+// TestCheckDirEndToEnd: raftspec check DIR on the same lab reads the
+// failure from the test2json stream: a FAIL row, the failing check, the
+// log and the rerun command that points at the student's code.
+func TestCheckDirEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a test binary")
+	}
+	dir := filepath.Join(writeLab(t, neverElects2025()), "raft1")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"check", "-invariants=false", "-run", "^InitialElection3A$", dir}, &stdout, &stderr)
+	out := stdout.String()
+	for _, want := range []string{
+		"InitialElection3A  FAIL ",
+		"--- FAIL InitialElection3A\n    scenarios_3a.go:",
+		"expected one leader",
+		"    log: ",
+		"    rerun: raftspec check -run '^InitialElection3A$' -v " + dir,
+		"FAIL: 0 passed, 1 failed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q", want)
+		}
+	}
+	if code != 1 || t.Failed() {
+		t.Fatalf("check DIR = %d; stdout:\n%s\nstderr:\n%s", code, out, stderr.String())
+	}
+}
+
+// neverElects2025 is a lab-shaped 2025 module whose stand-in labrpc and
+// tester1 cannot be used by our suite (they import a package that does
+// not exist), with a raft_test.go that does not compile, and a student
+// Raft that never elects a leader.
+func neverElects2025() map[string]string {
+	return map[string]string{
 		"labrpc/labrpc.go":     "package labrpc\nimport _ \"6.5840/nonexistent\"\ntype ClientEnd struct{}\nfunc (e *ClientEnd) Call(svcMeth string, args interface{}, reply interface{}) bool { return false }\n",
 		"tester1/persister.go": "package tester\nimport _ \"6.5840/nonexistent\"\ntype Persister struct{}\n",
 		"raftapi/raftapi.go":   "package raftapi\ntype ApplyMsg struct{ CommandValid bool }\ntype Raft interface{ Kill() }\n",
@@ -113,16 +160,6 @@ func (rf *Raft) PersistBytes() int { return 0 }
 func (rf *Raft) Kill() {}
 func Make(peers []*labrpc.ClientEnd, me int, persister *tester.Persister, applyCh chan raftapi.ApplyMsg) raftapi.Raft { return &Raft{} }
 `,
-	})
-	_, out, err := runLab(t, root, "raft1", "InitialElection3A")
-	if err == nil {
-		t.Fatalf("a Raft that never elects passed:\n%s", out)
-	}
-	if !strings.Contains(string(out), "--- FAIL: TestInitialElection3A") {
-		t.Fatalf("want our InitialElection3A to run and fail, got:\n%s", out)
-	}
-	if got, _ := os.ReadFile(filepath.Join(root, "raft1", "raft_test.go")); !strings.Contains(string(got), "undefined()") {
-		t.Errorf("the student's tree was changed")
 	}
 }
 

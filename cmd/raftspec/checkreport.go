@@ -10,33 +10,33 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-)
 
-// runStats are the figures of a scenario's summary line.
-type runStats struct {
-	Virtual    float64 `json:"virtual_seconds"`
-	Peers      int64   `json:"peers"`
-	RPCs       int64   `json:"rpcs"`
-	Bytes      int64   `json:"bytes"`
-	Cmds       int64   `json:"cmds"`
-	Goroutines int64   `json:"goroutines"`
-	Evals      int64   `json:"evals"`
-	Line       string  `json:"line"` // the summary line as printed
-}
+	"github.com/raftspec/raftspec/tests"
+)
 
 // runResult is one run of one scenario.
 type runResult struct {
-	Run      int       `json:"run"` // 1-based, among the runs of its scenario
-	Verdict  string    `json:"verdict"`
-	Wall     float64   `json:"wall_seconds"`
-	Stats    *runStats `json:"stats,omitempty"` // nil if no summary line was printed (a panic)
-	Failures []string  `json:"failures,omitempty"`
-	Log      string    `json:"log,omitempty"` // file holding the run's whole output, when it failed
+	Run      int          `json:"run"` // 1-based, among the runs of its scenario
+	Verdict  string       `json:"verdict"`
+	Wall     float64      `json:"wall_seconds"`
+	Stats    *tests.Stats `json:"stats,omitempty"`       // nil if the run emitted none (a crash) or none readable
+	StatsErr string       `json:"stats_error,omitempty"` // why a passing run has no Stats
+	Failures []string     `json:"failures,omitempty"`
+	Log      string       `json:"log,omitempty"` // file holding the run's whole output, when it failed
 
-	lines []string // the run's output, for Log
+	output []string // the run's output text, for Log
 }
 
 func (r *runResult) failed() bool { return r.Verdict == verdictFail }
+
+// errored reports whether the run passed but its figures are missing or
+// unreadable: the check cannot vouch for what it read.
+func (r *runResult) errored() bool { return r.Verdict == verdictPass && r.StatsErr != "" }
+
+// lines is the run's output as lines.
+func (r *runResult) lines() []string {
+	return strings.Split(strings.TrimSuffix(strings.Join(r.output, ""), "\n"), "\n")
+}
 
 // scenarioResult is every run of one scenario.
 type scenarioResult struct {
@@ -64,6 +64,8 @@ func (sr *scenarioResult) settle() {
 	switch {
 	case sr.Problem != "" || sr.FailedRuns > 0:
 		sr.Verdict = verdictFail
+	case sr.firstError() != nil:
+		sr.Verdict = verdictError
 	case skipped > 0 && skipped == len(sr.Results):
 		sr.Verdict = verdictSkip
 	default:
@@ -75,6 +77,16 @@ func (sr *scenarioResult) settle() {
 func (sr *scenarioResult) firstFailure() *runResult {
 	for _, r := range sr.Results {
 		if r.failed() {
+			return r
+		}
+	}
+	return nil
+}
+
+// firstError is the first run that errored, or nil.
+func (sr *scenarioResult) firstError() *runResult {
+	for _, r := range sr.Results {
+		if r.errored() {
 			return r
 		}
 	}
@@ -99,7 +111,7 @@ func (sr *scenarioResult) median(f func(*runResult) (float64, bool)) (float64, b
 
 // statMedian is the median of a figure over the runs that printed a
 // summary line.
-func (sr *scenarioResult) statMedian(f func(*runStats) float64) (float64, bool) {
+func (sr *scenarioResult) statMedian(f func(*tests.Stats) float64) (float64, bool) {
 	return sr.median(func(r *runResult) (float64, bool) {
 		if r.Stats == nil {
 			return 0, false
@@ -115,15 +127,24 @@ func (sr *scenarioResult) wallMedian() (float64, bool) {
 
 // statCell is the median of an integer figure as a table cell: "-" if no
 // run printed a summary line.
-func (sr *scenarioResult) statCell(f func(*runStats) int64) string {
-	v, ok := sr.statMedian(func(s *runStats) float64 { return float64(f(s)) })
+func (sr *scenarioResult) statCell(f func(*tests.Stats) int64) string {
+	v, ok := sr.statMedian(func(s *tests.Stats) float64 { return float64(f(s)) })
 	if !ok {
 		return "-"
 	}
 	return strconv.FormatInt(int64(v), 10)
 }
 
-func virtualOf(s *runStats) float64 { return s.Virtual }
+func virtualOf(s *tests.Stats) float64 { return s.Seconds }
+
+// cmdsOf is the table's cmds: a KV scenario's client operations, a Raft
+// scenario's highest applied index.
+func (sr *scenarioResult) cmdsOf(s *tests.Stats) int64 {
+	if strings.HasPrefix(sr.Part, "4") {
+		return int64(s.Ops)
+	}
+	return int64(s.Cmds)
+}
 
 func firstLine(msgs []string) string {
 	if len(msgs) == 0 {
@@ -138,6 +159,7 @@ type checkReport struct {
 	dir          string            // check DIR: the student's package, for the rerun command
 	Passed       int               `json:"passed"`
 	Failed       int               `json:"failed"`
+	Errors       int               `json:"errors,omitempty"` // scenarios whose figures could not be read
 	Skipped      int               `json:"skipped"`
 	Runs         int               `json:"runs"`
 	FailedRuns   int               `json:"failed_runs"`
@@ -169,12 +191,14 @@ func newReport(cfg checkConfig, results []*scenarioResult) *checkReport {
 			rep.Failed++
 		case verdictSkip:
 			rep.Skipped++
+		case verdictError:
+			rep.Errors++
 		}
 		rep.Runs += sr.Runs
 		rep.FailedRuns += sr.FailedRuns
 		for _, r := range sr.Results {
 			if r.Stats != nil {
-				rep.Virtual += r.Stats.Virtual
+				rep.Virtual += r.Stats.Seconds
 			}
 		}
 	}
@@ -182,9 +206,9 @@ func newReport(cfg checkConfig, results []*scenarioResult) *checkReport {
 }
 
 // ok reports whether the check passed: every scenario ran, none failed.
-func (rep *checkReport) ok() bool { return rep.Failed == 0 && !rep.Interrupted }
+func (rep *checkReport) ok() bool { return rep.Failed == 0 && rep.Errors == 0 && !rep.Interrupted }
 
-// timeName names the scenario's own time (the "time" of its summary line):
+// timeName names the scenario's own time (Stats.Seconds):
 // virtual time, unless the scenarios run on the wall clock.
 func timeName(wallclock bool) string {
 	if wallclock {
@@ -241,11 +265,11 @@ func (rep *checkReport) writeTable(w io.Writer) {
 		}
 		fmt.Fprintf(w, tableRow,
 			nameW, sr.Name, sr.Verdict, failedCol, virtual, wall,
-			sr.statCell(func(s *runStats) int64 { return s.Peers }),
-			sr.statCell(func(s *runStats) int64 { return s.RPCs }),
-			sr.statCell(func(s *runStats) int64 { return s.Bytes }),
-			sr.statCell(func(s *runStats) int64 { return s.Cmds }),
-			sr.statCell(func(s *runStats) int64 { return s.Evals }))
+			sr.statCell(func(s *tests.Stats) int64 { return int64(s.Peers) }),
+			sr.statCell(func(s *tests.Stats) int64 { return int64(s.RPCs) }),
+			sr.statCell(func(s *tests.Stats) int64 { return s.Bytes }),
+			sr.statCell(sr.cmdsOf),
+			sr.statCell(func(s *tests.Stats) int64 { return s.Evals }))
 	}
 	if many {
 		fmt.Fprintf(w, "(figures are medians over each scenario's %d runs)\n", rep.Count)
@@ -255,6 +279,9 @@ func (rep *checkReport) writeTable(w io.Writer) {
 	total := fmt.Sprintf("%d passed, %d failed", rep.Passed, rep.Failed)
 	if rep.Skipped > 0 {
 		total += fmt.Sprintf(", %d skipped", rep.Skipped)
+	}
+	if rep.Errors > 0 {
+		total += fmt.Sprintf(", %d unreadable", rep.Errors)
 	}
 	if many {
 		total += fmt.Sprintf(" (%d runs, %d failed)", rep.Runs, rep.FailedRuns)
@@ -292,6 +319,12 @@ func (rep *checkReport) writeFailures(w io.Writer) {
 		tags += " -race"
 	}
 	for _, sr := range rep.Scenarios {
+		if sr.Verdict == verdictError {
+			r := sr.firstError()
+			fmt.Fprintf(w, "\n--- ERROR %s: run %d passed, but %s\n", sr.Name, r.Run, indent(r.StatsErr))
+			rep.writeRerun(w, sr, r, tags)
+			continue
+		}
 		if sr.Verdict != verdictFail {
 			continue
 		}
@@ -322,15 +355,20 @@ func (rep *checkReport) writeFailures(w io.Writer) {
 			}
 			fmt.Fprintf(w, "    %s\n", l)
 		}
-		if r.Log != "" {
-			fmt.Fprintf(w, "    log: %s\n", r.Log)
-		}
-		if rep.dir != "" {
-			fmt.Fprintf(w, "    rerun: raftspec check -run '^%s$' -v %s   (the failure is in your code in %s)\n", sr.Name, rep.dir, rep.dir)
-			continue
-		}
-		fmt.Fprintf(w, "    rerun: go test%s -run '^Test%s$' -count 1 -v ./tests/\n", tags, sr.Name)
+		rep.writeRerun(w, sr, r, tags)
 	}
+}
+
+// writeRerun prints where a run's log is and the command that reruns it.
+func (rep *checkReport) writeRerun(w io.Writer, sr *scenarioResult, r *runResult, tags string) {
+	if r.Log != "" {
+		fmt.Fprintf(w, "    log: %s\n", r.Log)
+	}
+	if rep.dir != "" {
+		fmt.Fprintf(w, "    rerun: raftspec check -run '^%s$' -v %s   (the failure is in your code in %s)\n", sr.Name, rep.dir, rep.dir)
+		return
+	}
+	fmt.Fprintf(w, "    rerun: go test%s -run '^Test%s$' -count 1 -v ./tests/\n", tags, sr.Name)
 }
 
 func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n    ") }

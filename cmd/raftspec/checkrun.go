@@ -1,11 +1,14 @@
 package main
 
 // The run loop of raftspec check: each scenario in its own process of the
-// test binary, its output parsed as it streams, its failures logged.
+// test binary, its test2json events read as they stream, its failures
+// logged.
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -18,8 +21,8 @@ import (
 )
 
 // execFunc runs the Go test named test count times in one process,
-// passing each line of its output to line, and returns when the process
-// has exited, with its exit error.
+// passing each line of go tool test2json's output (one JSON event) to
+// line, and returns when the process has exited, with its exit error.
 type execFunc func(ctx context.Context, test string, count int, line func(string)) error
 
 // checker runs the selected scenarios and keeps their results.
@@ -63,12 +66,15 @@ func (c *checker) runScenario(ctx context.Context, s checkScenario) *scenarioRes
 	sr := &scenarioResult{Name: s.Name, Part: s.Part}
 	defer sr.settle()
 	if c.tests != nil && !c.tests[s.test()] {
-		sr.Problem = fmt.Sprintf("the test binary has no Go test %s: add func %s(t *testing.T) to tests/reference_test.go", s.test(), s.test())
+		sr.Problem = fmt.Sprintf("the test binary has no Go test %s: run go generate ./tests/ (it writes the entry points)", s.test())
 		return sr
 	}
 	for len(sr.Results) < c.cfg.count {
-		tr := newTranscript(s.test(), len(sr.Results)+1, func(r *runResult) {
+		tr := newRunReader(s.test(), len(sr.Results)+1, func(r *runResult) {
 			sr.Results = append(sr.Results, r)
+			if r.errored() {
+				c.saveLog(s, r)
+			}
 			if r.failed() {
 				c.saveLog(s, r)
 				if c.cfg.count > 1 {
@@ -103,7 +109,7 @@ func (c *checker) runScenario(ctx context.Context, s checkScenario) *scenarioRes
 // saveLog writes the whole output of a failed run to a file, so the
 // report can show a few lines and name the rest.
 func (c *checker) saveLog(s checkScenario, r *runResult) {
-	if len(r.lines) == 0 {
+	if len(r.output) == 0 {
 		return
 	}
 	if c.logDir == "" {
@@ -119,7 +125,7 @@ func (c *checker) saveLog(s checkScenario, r *runResult) {
 		name = fmt.Sprintf("%s-run%d.log", s.Name, r.Run)
 	}
 	p := filepath.Join(c.logDir, name)
-	if err := os.WriteFile(p, []byte(strings.Join(r.lines, "\n")+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(p, []byte(strings.Join(r.output, "")), 0o644); err != nil {
 		fmt.Fprintf(c.progress, "raftspec check: cannot keep the failure log: %v\n", err)
 		return
 	}
@@ -147,6 +153,8 @@ func (c *checker) reportScenario(i, n int, sr *scenarioResult) {
 		fmt.Fprintf(c.progress, "    %s\n", firstLine([]string{sr.Problem}))
 	case c.cfg.count == 1 && sr.FailedRuns > 0:
 		fmt.Fprintf(c.progress, "    %s\n", firstLine(sr.Results[0].Failures))
+	case sr.Verdict == verdictError:
+		fmt.Fprintf(c.progress, "    %s\n", sr.firstError().StatsErr)
 	}
 }
 
@@ -156,6 +164,7 @@ type testBinary struct {
 	env       []string
 	timeout   time.Duration // per run
 	raw       io.Writer     // -v: every line of output, as it comes
+	test2json string        // go tool test2json's executable (go tool -n test2json)
 }
 
 // list returns the Go tests the binary has.
@@ -173,7 +182,11 @@ func (b *testBinary) list(ctx context.Context) (map[string]bool, error) {
 	return have, nil
 }
 
-// exec is an execFunc over the binary.
+// exec is an execFunc over the binary: it runs with -test.v=test2json,
+// its output (stdout and stderr, in the order written) piped into go tool
+// test2json, whose events are passed on. check runs the binary itself,
+// not under test2json, so that a timeout or an interrupt kills the
+// binary, and its exit status is known.
 func (b *testBinary) exec(ctx context.Context, test string, count int, line func(string)) error {
 	timeout := time.Duration(0)
 	if b.timeout > 0 {
@@ -183,34 +196,71 @@ func (b *testBinary) exec(ctx context.Context, test string, count int, line func
 		}
 	}
 	cmd := exec.CommandContext(ctx, b.path,
-		"-test.run=^"+regexp.QuoteMeta(test)+"$", "-test.v",
+		"-test.run=^"+regexp.QuoteMeta(test)+"$", "-test.v=test2json",
 		"-test.count="+strconv.Itoa(count), "-test.timeout="+timeout.String())
 	cmd.Dir, cmd.Env = b.dir, b.env
 	cmd.WaitDelay = 5 * time.Second
+	conv := exec.Command(b.test2json, "-t") // -t: Elapsed, in pass and fail events; it ends when its input does
+	var convErr bytes.Buffer
+	conv.Stderr = &convErr
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return err
 	}
-	cmd.Stdout, cmd.Stderr = pw, pw // one stream, in the order written
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout, cmd.Stderr, conv.Stdin = pw, pw, pr
+	events, err := conv.StdoutPipe()
+	if err == nil {
+		err = conv.Start()
+	}
+	if err != nil {
 		pr.Close()
 		pw.Close()
+		return fmt.Errorf("go tool test2json: %v", err)
+	}
+	err = cmd.Start()
+	pr.Close()
+	pw.Close() // test2json's input ends when the binary (and any child) has closed it
+	if err != nil {
+		conv.Wait()
 		return err
 	}
-	pw.Close()
-	rd := bufio.NewReader(pr)
+	rd := bufio.NewReader(events)
 	for {
 		s, err := rd.ReadString('\n')
-		if s != "" {
+		if s = strings.TrimRight(s, "\r\n"); s != "" {
 			if b.raw != nil {
-				io.WriteString(b.raw, s)
+				writeRaw(b.raw, s)
 			}
-			line(strings.TrimRight(s, "\r\n"))
+			line(s)
 		}
 		if err != nil {
 			break
 		}
 	}
-	pr.Close()
-	return cmd.Wait()
+	runErr := cmd.Wait()
+	if err := conv.Wait(); err != nil && runErr == nil {
+		return fmt.Errorf("go tool test2json: %v: %s", err, strings.TrimSpace(convErr.String()))
+	}
+	return runErr
+}
+
+// writeRaw writes the output text of an event to w: -v shows the binary's
+// output as it was printed.
+func writeRaw(w io.Writer, event string) {
+	var e testEvent
+	if json.Unmarshal([]byte(event), &e) != nil {
+		fmt.Fprintln(w, event)
+	} else if e.Action == "output" {
+		io.WriteString(w, e.Output)
+	}
+}
+
+// findTest2json returns the path of go tool test2json's executable; the
+// go command builds it if its distribution does not ship it.
+func findTest2json(ctx context.Context, goCmd string) (string, error) {
+	out, err := exec.CommandContext(ctx, goCmd, "tool", "-n", "test2json").Output()
+	if p := strings.TrimSpace(string(out)); err == nil && p != "" {
+		return p, nil
+	}
+	return "", fmt.Errorf("go tool -n test2json: %v", err)
 }

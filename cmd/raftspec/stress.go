@@ -125,17 +125,12 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	tmp, err := os.MkdirTemp("", "raftspec-stress-build-")
-	if err != nil {
-		return fail(1, "%v", err)
-	}
-	defer os.RemoveAll(tmp)
 	build := checkConfig{race: cfg.race, invariants: cfg.invariants}
-	fmt.Fprintf(stderr, "raftspec stress: building: %s\n", strings.Join(append([]string{"go test -c"}, build.buildArgs()...), " "))
-	bin, ok := buildSuite(ctx, goCmd, root, tmp, build, stderr)
+	bin, remove, ok := buildSuite(ctx, goCmd, root, build, stderr, "raftspec stress")
 	if !ok {
 		return 1
 	}
+	defer remove()
 	tb := &testBinary{path: bin, dir: filepath.Join(root, "tests"), env: os.Environ()}
 	have, err := tb.list(ctx)
 	if err != nil {
