@@ -147,7 +147,7 @@ func (rf *Raft) ticker() {
 		sleep := HeartbeatInterval
 		if rf.state == Leader {
 			rf.broadcastAppendEntries()
-		} else if time.Now().After(rf.electionTimeout) {
+		} else if !time.Now().Before(rf.electionTimeout) {
 			rf.startElection()
 		} else if d := time.Until(rf.electionTimeout); d < sleep {
 			sleep = d
