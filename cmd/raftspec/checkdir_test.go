@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -206,4 +209,135 @@ func runLab(t *testing.T, root, pkg, scenario string) (*labPackage, []byte, erro
 	cmd.Dir = root
 	out, err := cmd.CombinedOutput()
 	return p, out, err
+}
+
+// lab2025 is the fixture: a lab module in the 2025–26 layout whose raft1
+// is a student-style Raft written apart from our reference.
+const lab2025 = "testdata/lab2025"
+
+// readLab returns every file of the lab module in dir, by path relative
+// to dir, for writeLab (which writes go.mod itself).
+func readLab(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		files[filepath.ToSlash(rel)] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// lab2024 derives the 2022–24 layout of the fixture in a temporary
+// module and returns its root: the same Raft in raft/, with ApplyMsg
+// declared in raft.go, the Persister in persister.go, Make returning
+// *Raft, and no raftapi or tester1 packages, as in those years' labs.
+func lab2024(t *testing.T) string {
+	t.Helper()
+	src := readLab(t, lab2025)
+	files := map[string]string{
+		"labrpc/labrpc.go":  src["labrpc/labrpc.go"],
+		"labgob/labgob.go":  src["labgob/labgob.go"],
+		"raft/persister.go": strings.Replace(src["tester1/persister.go"], "package tester", "package raft", 1),
+	}
+	api := src["raftapi/raftapi.go"]
+	applyMsg := api[strings.Index(api, "// ApplyMsg"):]
+	rewrite := strings.NewReplacer(
+		"\t\"6.5840/raftapi\"\n", "",
+		"\ttester \"6.5840/tester1\"\n", "",
+		"raftapi.ApplyMsg", "ApplyMsg",
+		"*tester.Persister", "*Persister",
+		") raftapi.Raft {", ") *Raft {",
+	)
+	for name, text := range src {
+		base, ok := strings.CutPrefix(name, "raft1/")
+		if !ok || !strings.HasSuffix(base, ".go") {
+			continue
+		}
+		text = rewrite.Replace(text)
+		if base == "raft.go" {
+			text += "\n" + applyMsg
+		}
+		if strings.Contains(text, "raftapi.") || strings.Contains(text, "tester.") {
+			t.Fatalf("raft1/%s: the rewrite to the 2022–24 layout left a use of raftapi or tester1:\n%s", base, text)
+		}
+		files["raft/"+base] = text
+	}
+	return writeLab(t, files)
+}
+
+// checkLab runs raftspec check on the lab package dir with the extra
+// flags and returns the exit code and the report.
+func checkLab(t *testing.T, dir string, flags ...string) (int, checkReport, string) {
+	t.Helper()
+	args := append(append([]string{"check", "-json"}, flags...), dir)
+	var stdout, stderr bytes.Buffer
+	code := run(args, &stdout, &stderr)
+	var rep checkReport
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil && code != 2 {
+		t.Errorf("raftspec %q: stdout is not the JSON report: %v", args, err)
+	}
+	return code, rep, fmt.Sprintf("raftspec %s = %d\nstderr:\n%s\nstdout:\n%s", strings.Join(args, " "), code, stderr.String(), stdout.String())
+}
+
+// raceScenarios is the share of the suite run under -race by
+// TestCheckFixture, one or two per part, the busiest: the whole suite
+// under -race takes minutes (see docs/checking-your-raft.md).
+const raceScenarios = "^(ManyElections3A|Backup3B|Figure8Unreliable3C|SnapshotInstallUnreliable3D)$"
+
+// An independent Raft, written as a student would, passes every Raft
+// scenario through raftspec check DIR in both lab layouts, in virtual
+// time, and a share of them under the race detector.
+func TestCheckFixture(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds test binaries")
+	}
+	all := len(raftOnly(suite()))
+	root2024 := lab2024(t)
+	for _, c := range []struct {
+		name, dir, layout string
+		flags             []string
+		want              int
+	}{
+		{"2025", lab2025 + "/raft1", layout2025, nil, all},
+		{"2024", filepath.Join(root2024, "raft"), layout2024, nil, all},
+		{"2025-race", lab2025 + "/raft1", layout2025, []string{"-race", "-run", raceScenarios}, 4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if p, err := detectLab(c.dir); err != nil || p.Layout != c.layout {
+				t.Fatalf("detectLab(%s) = %+v, %v; want layout %s", c.dir, p, err, c.layout)
+			}
+			code, rep, out := checkLab(t, c.dir, c.flags...)
+			if code != 0 || rep.Passed != c.want || rep.Failed != 0 {
+				t.Fatalf("want %d scenarios passed, got %d passed, %d failed:\n%s", c.want, rep.Passed, rep.Failed, out)
+			}
+		})
+	}
+}
+
+// The fixture test can fail: with the leader counting itself as a
+// majority, the fixture commits what no majority holds, and
+// FailNoAgree3B says so.
+func TestCheckFixtureBroken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a test binary")
+	}
+	files := readLab(t, lab2025)
+	const majority = "if count > len(rf.peers)/2 {\n\t\t\trf.commitIndex = n"
+	if !strings.Contains(files["raft1/append.go"], majority) {
+		t.Fatalf("raft1/append.go no longer has %q to break", majority)
+	}
+	files["raft1/append.go"] = strings.Replace(files["raft1/append.go"], majority, "if count > 0 {\n\t\t\trf.commitIndex = n", 1)
+	root := writeLab(t, files)
+	code, rep, out := checkLab(t, filepath.Join(root, "raft1"), "-run", "^FailNoAgree3B$")
+	if code != 1 || rep.Failed != 1 || !strings.Contains(out, "FailNoAgree3B") {
+		t.Fatalf("a Raft that commits without a majority: want FailNoAgree3B to fail, got:\n%s", out)
+	}
 }
