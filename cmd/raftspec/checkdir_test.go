@@ -7,16 +7,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// writeLab writes a lab-shaped module with go.mod in root and the given
-// files (paths relative to root) and returns root.
+// writeLab writes a lab-shaped module in root with the given files
+// (paths relative to root; a go.mod of module 6.5840 unless given) and
+// returns root.
 func writeLab(t *testing.T, files map[string]string) string {
 	t.Helper()
 	root := t.TempDir()
-	files["go.mod"] = "module 6.5840\n\ngo 1.22\n"
+	if _, ok := files["go.mod"]; !ok {
+		files["go.mod"] = "module 6.5840\n\ngo 1.22\n"
+	}
 	for name, text := range files {
 		p := filepath.Join(root, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -212,11 +216,12 @@ func runLab(t *testing.T, root, pkg, scenario string) (*labPackage, []byte, erro
 }
 
 // lab2025 is the fixture: a lab module in the 2025–26 layout whose raft1
-// is a student-style Raft written apart from our reference.
+// is a student-style Raft written apart from our reference, beside
+// stand-ins for the lab's test.go and server.go, which must be hidden.
 const lab2025 = "testdata/lab2025"
 
 // readLab returns every file of the lab module in dir, by path relative
-// to dir, for writeLab (which writes go.mod itself).
+// to dir, for writeLab.
 func readLab(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	files := map[string]string{}
@@ -243,6 +248,8 @@ func lab2024(t *testing.T) string {
 	t.Helper()
 	src := readLab(t, lab2025)
 	files := map[string]string{
+		"go.mod":            src["go.mod"],
+		"go.sum":            src["go.sum"],
 		"labrpc/labrpc.go":  src["labrpc/labrpc.go"],
 		"labgob/labgob.go":  src["labgob/labgob.go"],
 		"raft/persister.go": strings.Replace(src["tester1/persister.go"], "package tester", "package raft", 1),
@@ -258,8 +265,8 @@ func lab2024(t *testing.T) string {
 	)
 	for name, text := range src {
 		base, ok := strings.CutPrefix(name, "raft1/")
-		if !ok || !strings.HasSuffix(base, ".go") {
-			continue
+		if !ok || !strings.HasSuffix(base, ".go") || slices.Contains(labHarnessFiles[layout2025], base) {
+			continue // the 2025 lab's harness files have no 2022–24 form
 		}
 		text = rewrite.Replace(text)
 		if base == "raft.go" {
@@ -339,5 +346,41 @@ func TestCheckFixtureBroken(t *testing.T) {
 	code, rep, out := checkLab(t, filepath.Join(root, "raft1"), "-run", "^FailNoAgree3B$")
 	if code != 1 || rep.Failed != 1 || !strings.Contains(out, "FailNoAgree3B") {
 		t.Fatalf("a Raft that commits without a majority: want FailNoAgree3B to fail, got:\n%s", out)
+	}
+}
+
+// The lab's go.mod requires porcupine, at an older version than ours; the
+// go command refuses two requirements of one module ("updates to go.mod
+// needed"), so the temporary go.mod keeps ours only, in a block or not.
+func TestPrepareLabGoModRequires(t *testing.T) {
+	ourMod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := requiredPaths(string(ourMod))
+	if !slices.Contains(ours, "github.com/anishathalye/porcupine") || !slices.Contains(ours, "golang.org/x/sys") {
+		t.Fatalf("requiredPaths(our go.mod) = %v, want porcupine and the indirect golang.org/x/sys among them", ours)
+	}
+	for _, labMod := range []string{
+		"module 6.5840\n\ngo 1.22\n\nrequire github.com/anishathalye/porcupine v1.0.3\n",
+		"module 6.5840\n\ngo 1.22\n\nrequire (\n\tgithub.com/anishathalye/porcupine v1.0.0\n\texample.com/other v1.2.3\n)\n",
+	} {
+		root := writeLab(t, map[string]string{"go.mod": labMod, "labrpc/labrpc.go": "package labrpc\n", "tester1/t.go": "package tester\n", "raftapi/a.go": "package raftapi\n", "raft1/raft.go": make2025})
+		p, err := detectLab(filepath.Join(root, "raft1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := prepareLab(p, "../..")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(b.TmpDir)
+		got, _ := os.ReadFile(filepath.Join(b.TmpDir, "go.mod"))
+		if n := strings.Count(string(got), "github.com/anishathalye/porcupine v"); n != 1 || strings.Contains(string(got), "porcupine v1.0.") {
+			t.Errorf("lab go.mod:\n%s\ntemporary go.mod requires porcupine %d times, want once, ours:\n%s", labMod, n, got)
+		}
+		if strings.Contains(labMod, "example.com/other") && !strings.Contains(string(got), "example.com/other v1.2.3") {
+			t.Errorf("the lab's other requirement was dropped:\n%s", got)
+		}
 	}
 }
