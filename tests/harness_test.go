@@ -185,7 +185,10 @@ func spinForever(stop *atomic.Bool) {
 // TestStalledVirtualTimeIsNamed runs, in a child process, an
 // implementation with a goroutine that never blocks: virtual time stops,
 // and instead of hanging until go test's timeout the scenario must end
-// with a message that says why, naming the spinning function.
+// with a message that says why, naming the spinning function, after
+// WallLimit (2 s) of real time, not twice that: the watchdog once took
+// its first period as progress, so a lab Raft that spun from the start
+// ran 6 minutes, not 3, before it was named.
 func TestStalledVirtualTimeIsNamed(t *testing.T) {
 	if os.Getenv("RAFTSPEC_STALL_CHILD") == "1" {
 		w := newFakeWorld()
@@ -196,10 +199,14 @@ func TestStalledVirtualTimeIsNamed(t *testing.T) {
 			return rf
 		}
 		s := Scenario{Name: "Spinning", Part: "X", Servers: 3, Run: func(c *Cluster) { c.CheckOneLeader() }}
-		RunScenario(t, s, mk, &Options{Summary: io.Discard, WallLimit: time.Second})
+		RunScenario(t, s, mk, &Options{Summary: io.Discard, WallLimit: 2 * time.Second})
 		return
 	}
-	failingChild(t, "RAFTSPEC_STALL_CHILD", "in SpinningX, virtual time has not advanced for 1s of real time", "some goroutine never blocks", "tests.spinForever")
+	start := time.Now()
+	failingChild(t, "RAFTSPEC_STALL_CHILD", "in SpinningX, virtual time has not advanced for 2s of real time", "some goroutine never blocks", "tests.spinForever")
+	if d := time.Since(start); d >= 4*time.Second {
+		t.Errorf("the stall was named after %v, want about the 2s WallLimit", d.Round(time.Millisecond))
+	}
 }
 
 // failingChild runs the calling test again in a child process with env=1

@@ -17,7 +17,7 @@ package main
 //     Raft); 2024: an overlaid copy of the file declaring ApplyMsg makes
 //     it an alias of ours, and a missing PersistBytes is added;
 //     (d) hides the package's *_test.go files and the lab's harness files
-//     (config.go, test.go), which import the real labrpc/tester;
+//     (labHarnessFiles), which import the real labrpc/tester;
 //     (e) adds raftspec_entry_test.go: one TestX per scenario calling
 //     tests.RunScenario through a small adapter, written by
 //     internal/entrypoints (the generator of tests/entrypoints_test.go).
@@ -32,6 +32,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/raftspec/raftspec/internal/entrypoints"
@@ -158,7 +159,7 @@ func prepareLab(p *labPackage, ourRoot string) (*labBuild, error) {
 	text += fmt.Sprintf("\nrequire %s v0.0.0\n\nreplace %s => %s\n", modulePath, modulePath, ourRoot)
 	// Our requirements, so that the replaced module's dependencies resolve.
 	if i := strings.Index(string(ourMod), "require"); i >= 0 {
-		text += "\n" + string(ourMod[i:])
+		text = dropRequires(text, requiredPaths(string(ourMod[i:]))) + "\n" + string(ourMod[i:])
 	}
 	modFile := filepath.Join(tmp, "go.mod")
 	if err := os.WriteFile(modFile, []byte(text), 0o644); err != nil {
@@ -230,7 +231,7 @@ func prepareLab(p *labPackage, ourRoot string) (*labBuild, error) {
 	}
 	for _, e := range entries {
 		n := e.Name()
-		if strings.HasSuffix(n, "_test.go") || n == "test.go" || n == "config.go" {
+		if strings.HasSuffix(n, "_test.go") || slices.Contains(labHarnessFiles[p.Layout], n) {
 			replace[filepath.Join(p.Dir, n)] = ""
 		}
 	}
@@ -247,6 +248,54 @@ func prepareLab(p *labPackage, ourRoot string) (*labBuild, error) {
 	}
 	b.Args = []string{"-modfile=" + modFile, "-overlay=" + ovFile, "-vet=off"}
 	return b, nil
+}
+
+// labHarnessFiles are the files the lab ships beside the student's Raft
+// for its own tests, by layout. They use the real labrpc and tester, so
+// the overlay hides them: config.go (2022–24); test.go, and server.go, the
+// tester's service over each Raft, which needs test.go's Test (2025–26).
+var labHarnessFiles = map[string][]string{
+	layout2024: {"config.go", "test.go"},
+	layout2025: {"config.go", "test.go", "server.go"},
+}
+
+// requiredPaths returns the module paths of the require directives in
+// the go.mod text gomod.
+func requiredPaths(gomod string) []string {
+	var paths []string
+	inBlock := false
+	for _, l := range strings.Split(gomod, "\n") {
+		f := strings.Fields(l)
+		switch {
+		case len(f) >= 2 && f[0] == "require" && f[1] == "(":
+			inBlock = true
+		case len(f) >= 3 && f[0] == "require":
+			paths = append(paths, f[1])
+		case inBlock && len(f) >= 1 && f[0] == ")":
+			inBlock = false
+		case inBlock && len(f) >= 2:
+			paths = append(paths, f[0])
+		}
+	}
+	return paths
+}
+
+// dropRequires removes from the go.mod text gomod its requirements of
+// the given paths. The lab requires porcupine (v1.0.x) and so do we
+// (newer): with both versions required, the go command refuses to build
+// ("updates to go.mod needed"), so ours stand alone.
+func dropRequires(gomod string, paths []string) string {
+	lines := strings.SplitAfter(gomod, "\n")
+	var kept []string
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) >= 3 && f[0] == "require" && slices.Contains(paths, f[1]) ||
+			len(f) >= 2 && strings.HasPrefix(f[1], "v") && slices.Contains(paths, f[0]) {
+			continue
+		}
+		kept = append(kept, l)
+	}
+	return strings.Join(kept, "")
 }
 
 // versionLess compares go versions "1.22" < "1.25.1" numerically.
