@@ -1,0 +1,5 @@
+//go:build !race
+
+package bugzoo_test
+
+const raceOn = false
