@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -39,7 +40,7 @@ func load(t *testing.T) []*bugzoo.Mutant {
 		if err != nil {
 			t.Fatalf("patch %v", err)
 		}
-		for _, k := range []string{"Story", "Catcher", "Pkg", "Run", "Want"} {
+		for _, k := range []string{"Mutant", "Story", "Catcher", "Pkg", "Run", "Want"} {
 			if m.Fields[k] == "" {
 				t.Errorf("%s: no %s: in its header", name, k)
 			}
@@ -101,6 +102,7 @@ type result struct {
 	evidence      string        // the first line of the output that says Want
 	build, run    time.Duration // building the catcher's tests; running them to the first failure
 	err           error         // the mutant survived, or something else went wrong
+	out           string        // the catcher's output
 }
 
 // TestBugZoo applies each patch of the zoo to a copy of the files it
@@ -143,7 +145,7 @@ func TestBugZoo(t *testing.T) {
 		if r.err != nil {
 			verdict = "NOT CAUGHT: " + r.err.Error()
 		}
-		fmt.Fprintf(&b, "%-34s %7.1f %7.1f  %s\n", r.name, r.build.Seconds(), r.run.Seconds(), verdict)
+		fmt.Fprintf(&b, "%-34s %7.1f %7.2f  %s\n", r.name, r.build.Seconds(), r.run.Seconds(), verdict)
 		if r.evidence != "" {
 			fmt.Fprintf(&b, "%-34s %7s %7s    > %s\n", "", "", "", r.evidence)
 		}
@@ -151,10 +153,15 @@ func TestBugZoo(t *testing.T) {
 	}
 	slices.Sort(runs)
 	if len(runs) > 0 {
-		fmt.Fprintf(&b, "%d mutants, median run %.1fs, %d at a time, total %.1fs\n",
+		fmt.Fprintf(&b, "%d mutants, median run %.2fs, %d at a time, total %.1fs\n",
 			len(runs), runs[len(runs)/2].Seconds(), parallel, total.Seconds())
 	}
 	t.Logf("\n%s", b.String())
+	if os.Getenv("RAFTSPEC_ZOO") != "" { // a few mutants chosen: show their catchers' output
+		for _, r := range results {
+			t.Logf("%s:\n%s", r.name, r.out)
+		}
+	}
 	for _, r := range results {
 		if r.err != nil {
 			t.Errorf("%s: %v", r.name, r.err)
@@ -199,6 +206,7 @@ func runMutant(m *bugzoo.Mutant, dir string) (r result) {
 	t0 = time.Now()
 	out, err := cmd.CombinedOutput()
 	r.run = time.Since(t0)
+	r.out = string(out)
 	want := m.Fields["Want"]
 	switch {
 	case err == nil:
@@ -206,6 +214,7 @@ func runMutant(m *bugzoo.Mutant, dir string) (r result) {
 	case !strings.Contains(string(out), want):
 		r.err = fmt.Errorf("caught, but not by %q:\n%s", want, tail(string(out), 40))
 	default:
+		r.err = checkArtifact(m.Fields["Artifact"], string(out))
 		for _, l := range strings.Split(string(out), "\n") {
 			if strings.Contains(l, want) {
 				r.evidence = strings.TrimSpace(l)
@@ -217,6 +226,29 @@ func runMutant(m *bugzoo.Mutant, dir string) (r result) {
 		}
 	}
 	return r
+}
+
+// htmlPath finds the porcupine visualisation a failed linearizability
+// check names.
+var htmlPath = regexp.MustCompile(`visualisation: (\S+\.html)`)
+
+// checkArtifact checks the artifact the header says the failure leaves
+// ("Artifact: html": porcupine's visualisation, named in the output).
+func checkArtifact(kind, out string) error {
+	switch kind {
+	case "":
+		return nil
+	case "html":
+		m := htmlPath.FindStringSubmatch(out)
+		if m == nil {
+			return fmt.Errorf("no visualisation named in the output")
+		}
+		if info, err := os.Stat(m[1]); err != nil || info.Size() == 0 {
+			return fmt.Errorf("the visualisation %s named in the failure is missing or empty (%v)", m[1], err)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown Artifact: %q", kind)
 }
 
 // tail is the last n lines of s.
