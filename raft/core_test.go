@@ -342,3 +342,65 @@ func TestLargestTermSurvivesRestart(t *testing.T) {
 	require.Equal(t, MaxTermOrIndex, st.Term)
 	require.Equal(t, 0, st.VotedFor)
 }
+
+// An AppendEntries of an older term is refused and does not restart the
+// election timer: a deposed leader must not keep a follower from electing
+// a new one (raft-bugs.md M3).
+func TestStaleTermKeepsTimer(t *testing.T) {
+	r := newCoreNet(t, 3).nodes[1]
+	r.currentTerm = 2
+	r.electionElapsed = 5
+	require.NoError(t, r.Step(Message{Kind: MsgApp, From: 0, To: 1, Term: 1}))
+	require.Equal(t, 5, r.electionElapsed, "a term-1 AppendEntries restarted the timer of a term-2 node")
+	require.False(t, r.Ready().Messages[0].Success)
+	// Reference: section 5.1, Figure 2 (Rules for Servers, Followers)
+}
+
+// commitIndex follows leaderCommit only up to the last entry the
+// AppendEntries vouched for, not to the end of a log whose tail may be
+// stale (raft-bugs.md M6).
+func TestCommitCappedByLastNewEntry(t *testing.T) {
+	r := newCoreNet(t, 3).nodes[1]
+	r.currentTerm = 2
+	// Entries 2 and 3 came from a deposed leader of term 1.
+	r.log.append(Entry{Term: 1}, Entry{Term: 1}, Entry{Term: 1})
+	// The leader of term 2 matches through 1 only, and has committed 3
+	// entries of its own.
+	require.NoError(t, r.Step(Message{Kind: MsgApp, From: 0, To: 1, Term: 2, PrevLogIndex: 1, PrevLogTerm: 1, LeaderCommit: 3}))
+	require.Equal(t, 1, r.commitIndex, "a heartbeat that vouches for index 1 committed the follower's stale tail")
+	// Reference: Figure 2 (AppendEntries RPC, receiver implementation, 5)
+}
+
+// A leader sets matchIndex from what the acknowledged request carried,
+// not from its log now: entries proposed after the request was sent are
+// not on the follower (raft-bugs.md M10).
+func TestMatchIndexFromRequest(t *testing.T) {
+	cn := newCoreNet(t, 3)
+	l := cn.elect(0)
+	l.Propose("a") // sent at once to n1 and n2
+	rd := l.Ready()
+	l.Propose("b") // waits: an AppendEntries to each is in flight
+	for _, m := range rd.Messages {
+		require.NoError(t, cn.nodes[m.To].Step(m))
+		for _, resp := range cn.nodes[m.To].Ready().Messages {
+			require.NoError(t, l.Step(resp))
+		}
+	}
+	require.Equal(t, 1, l.matchIndex[1], "n1 acknowledged index 1 only")
+	require.Equal(t, 1, l.commitIndex, "index 2 is on the leader alone")
+	// Reference: section 5.3, Figure 2 (Rules for Servers, Leaders)
+}
+
+// The fast backup jumps to the leader's last entry of the conflicting
+// term, where the plain decrement-by-one twin finds agreement: the
+// follower's entries of that term up to there are the leader's (Log
+// Matching), so nothing before them needs sending again.
+func TestFastBackupToLastEntryOfConflictTerm(t *testing.T) {
+	leaderTerms := []int{1, 1, 4, 4, 4, 6, 6}
+	followerTerms := []int{1, 1, 4, 4, 4, 4, 4} // 6, 7 from a stale leader of term 4
+	_, fastMatch := backup(t, leaderTerms, followerTerms, true)
+	_, slowMatch := backup(t, leaderTerms, followerTerms, false)
+	require.Equal(t, 5, slowMatch)
+	require.Equal(t, slowMatch, fastMatch, "the fast backup overshot the agreement point")
+	// Reference: section 5.3 (the optimisation at the end)
+}

@@ -49,7 +49,7 @@ func (cn *coreNet) stepDown(r *node) {
 //
 // In (c) entry 1 is on a majority, but it is of term 1, so a leader of
 // term 3 must not count it committed (§5.4.2). A core that does (the
-// mutant CommitPreviousTerm in mutation_test.go) commits it, and in (d)
+// mutant tests/bugzoo/07-commit-previous-term.patch) commits it, and in (d)
 // the Observer reports LeaderCompleteness: a leader of term 4 without an
 // entry committed in term 3.
 func TestFigure8Paper(t *testing.T) {

@@ -4,6 +4,5 @@ package raft
 
 // raceOn: the tests run under the race detector. It makes the seeded
 // simulation (no goroutines, nothing for it to find) ten times slower, so
-// it runs fewer seeds; the mutants (package raft_test, through RaceOn in
-// export_test.go) build and run without it, so they are skipped.
+// it runs fewer seeds.
 const raceOn = true

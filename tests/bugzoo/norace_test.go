@@ -1,5 +1,5 @@
 //go:build !race
 
-package kv_test
+package bugzoo_test
 
 const raceOn = false
