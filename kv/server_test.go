@@ -208,7 +208,13 @@ func TestEmptySnapshotFromRaftIsAnError(t *testing.T) {
 	// An empty snapshot through index 5 would skip entries 2..5 if taken
 	// for the initial state: the server must stop and say why.
 	f.inject(raftapi.ApplyMsg{SnapshotValid: true, SnapshotIndex: 5, SnapshotTerm: 1})
-	s.applier.Wait() // the applier stops on the bad snapshot (or the test hangs)
+	stopped := make(chan struct{})
+	go func() { s.applier.Wait(); close(stopped) }()
+	select {
+	case <-stopped: // the applier stopped on the bad snapshot
+	case <-time.After(10 * time.Second):
+		t.Fatal("the applier took an empty snapshot past lastApplied and went on")
+	}
 	require.Equal(t, ErrKilled, do(s, Op{Kind: Get, Key: "k", ClientID: 1, Seq: 2}).Err)
 	require.ErrorContains(t, s.Err(), "empty snapshot")
 	require.ErrorContains(t, s.Err(), "index 5")

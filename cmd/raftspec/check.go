@@ -195,10 +195,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(stderr, "raftspec check: "+format+"\n", a...)
-		return code
-	}
+	fail := failer(stderr, "raftspec check")
 	if os.Getenv("RAFTSPEC_WALLCLOCK") == "1" {
 		cfg.wallclock = true // the test binary inherits it
 	}
@@ -217,12 +214,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 		return fail(2, "-run %q matches no scenario; the scenarios are:\n  %s", cfg.run, strings.Join(names, " "))
 	}
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		return fail(2, "the go command is needed to build the suite: %v", err)
-	}
-	root, err := moduleRoot(goCmd, "")
-	if err != nil && cfg.dir != "" {
+	goCmd, root, err := goAndRoot()
+	if err != nil && goCmd != "" && cfg.dir != "" {
 		root, err = ourModuleRoot(goCmd)
 	}
 	if err != nil {
@@ -321,6 +314,26 @@ func buildSuite(ctx context.Context, goCmd, root string, cfg checkConfig, stderr
 		stderr.Write(out)
 	}
 	return args[3], remove, true
+}
+
+// failer returns the error reporter of a subcommand: it prints the
+// message under heading and returns the exit code.
+func failer(stderr io.Writer, heading string) func(code int, format string, a ...any) int {
+	return func(code int, format string, a ...any) int {
+		fmt.Fprintf(stderr, heading+": "+format+"\n", a...)
+		return code
+	}
+}
+
+// goAndRoot finds the go command and this module's root from the working
+// directory. goCmd is "" if there is no go command.
+func goAndRoot() (goCmd, root string, err error) {
+	goCmd, err = exec.LookPath("go")
+	if err != nil {
+		return "", "", fmt.Errorf("the go command is needed to build the suite: %v", err)
+	}
+	root, err = moduleRoot(goCmd, "")
+	return goCmd, root, err
 }
 
 // moduleRoot returns the root of the raftspec module that holds dir ("":

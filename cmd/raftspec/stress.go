@@ -111,15 +111,8 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(stderr, "raftspec stress: "+format+"\n", a...)
-		return code
-	}
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		return fail(2, "the go command is needed to build the suite: %v", err)
-	}
-	root, err := moduleRoot(goCmd, "")
+	fail := failer(stderr, "raftspec stress")
+	goCmd, root, err := goAndRoot()
 	if err != nil {
 		return fail(2, "%v", err)
 	}

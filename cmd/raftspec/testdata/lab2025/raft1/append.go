@@ -121,9 +121,7 @@ func (rf *Raft) sendAppendEntriesTo(server int) {
 }
 
 func (rf *Raft) handleAppendEntriesReply(server int, args *AppendEntriesArgs, reply *AppendEntriesReply) {
-	if reply.Term > rf.currentTerm {
-		rf.becomeFollower(reply.Term)
-		rf.persist()
+	if rf.stepDownOnReply(reply.Term) {
 		return
 	}
 	if rf.state != Leader || rf.currentTerm != args.Term {

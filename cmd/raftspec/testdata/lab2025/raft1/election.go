@@ -65,9 +65,7 @@ func (rf *Raft) startElection() {
 			}
 			rf.mu.Lock()
 			defer rf.mu.Unlock()
-			if reply.Term > rf.currentTerm {
-				rf.becomeFollower(reply.Term)
-				rf.persist()
+			if rf.stepDownOnReply(reply.Term) {
 				return
 			}
 			// A reply to an election we are no longer running is ignored.

@@ -97,6 +97,17 @@ func (rf *Raft) becomeFollower(term int) {
 	rf.votedFor = -1
 }
 
+// stepDownOnReply is Figure 2's rule for replies: a newer term makes us
+// its follower (persisted), and the caller then ignores the reply.
+func (rf *Raft) stepDownOnReply(term int) bool {
+	if term <= rf.currentTerm {
+		return false
+	}
+	rf.becomeFollower(term)
+	rf.persist()
+	return true
+}
+
 func (rf *Raft) GetState() (int, bool) {
 	rf.mu.Lock()
 	defer rf.mu.Unlock()

@@ -92,9 +92,7 @@ func (rf *Raft) sendInstallSnapshotTo(server int) {
 		}
 		rf.mu.Lock()
 		defer rf.mu.Unlock()
-		if reply.Term > rf.currentTerm {
-			rf.becomeFollower(reply.Term)
-			rf.persist()
+		if rf.stepDownOnReply(reply.Term) {
 			return
 		}
 		if rf.state != Leader || rf.currentTerm != args.Term {
