@@ -12,8 +12,7 @@ import (
 const snapshotInterval = 10
 
 // drainAfterKill is how long the applier of a crashed incarnation keeps
-// receiving (and discarding) on its applyCh, so an implementation caught
-// mid-send by Kill can notice it was killed instead of blocking forever.
+// receiving (and discarding) on its applyCh.
 const drainAfterKill = 2 * time.Second
 
 // snapshotState is what the applier puts in a snapshot: the index it
@@ -24,12 +23,17 @@ type snapshotState struct {
 }
 
 // applier is the service of incarnation rf of server i: it checks and
-// records what arrives on applyCh until the incarnation crashes.
-func (c *Cluster) applier(i int, rf raftapi.Raft, applyCh chan raftapi.ApplyMsg, stop chan struct{}) {
+// records what arrives on applyCh until the incarnation crashes. While
+// HoldApplier holds it, it takes nothing from applyCh, as a slow service.
+func (c *Cluster) applier(i int, rf raftapi.Raft, applyCh chan raftapi.ApplyMsg, stop, nudge chan struct{}) {
 	defer c.appliers.Done()
 	for {
+		in, hold := applyCh, c.hold(i)
+		if hold != nil {
+			in = nil // a nil channel: no receive while held
+		}
 		select {
-		case m := <-applyCh:
+		case m := <-in:
 			select {
 			case <-stop:
 				continue // a dead incarnation's applies no longer count
@@ -38,19 +42,68 @@ func (c *Cluster) applier(i int, rf raftapi.Raft, applyCh chan raftapi.ApplyMsg,
 			if msg := c.apply(i, rf, m, stop); msg != "" {
 				c.fail(msg)
 			}
+		case <-hold: // released
+		case <-nudge: // held: look at holds again
 		case <-stop:
-			timeout := time.After(drainAfterKill)
-			for {
-				select {
-				case _, open := <-applyCh:
-					if !open {
-						return // the lab allows Kill to close applyCh
-					}
-				case <-timeout:
-					return
-				}
-			}
+			drain(applyCh)
+			return
 		}
+	}
+}
+
+// drain receives and discards on the applyCh of a crashed incarnation for
+// drainAfterKill, so an implementation caught mid-send by Kill can notice
+// it was killed instead of blocking forever.
+func drain(applyCh chan raftapi.ApplyMsg) {
+	timeout := time.After(drainAfterKill)
+	for {
+		select {
+		case _, open := <-applyCh:
+			if !open {
+				return // the lab allows Kill to close applyCh
+			}
+		case <-timeout:
+			return
+		}
+	}
+}
+
+// hold is the channel that releases server i's applier, or nil if it is
+// not held.
+func (c *Cluster) hold(i int) chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.holds[i]
+}
+
+// HoldApplier makes the service of server i stop taking ApplyMsgs, as a
+// slow service would: Raft's sends on applyCh block until ReleaseApplier.
+// Raft must go on answering RPCs meanwhile (it must not hold its lock
+// while it sends on applyCh). It returns once the applier has seen the
+// hold, so nothing more is taken after it; it does nothing if server i is
+// not running. A restart releases the hold.
+func (c *Cluster) HoldApplier(i int) {
+	c.mu.Lock()
+	if c.holds[i] != nil || c.stops[i] == nil {
+		c.mu.Unlock()
+		return
+	}
+	c.holds[i] = make(chan struct{})
+	nudge, stop := c.nudges[i], c.stops[i]
+	c.mu.Unlock()
+	select {
+	case nudge <- struct{}{}:
+	case <-stop:
+	}
+}
+
+// ReleaseApplier lets the service of server i take ApplyMsgs again.
+func (c *Cluster) ReleaseApplier(i int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.holds[i] != nil {
+		close(c.holds[i])
+		c.holds[i] = nil
 	}
 }
 

@@ -60,6 +60,8 @@ type Cluster struct {
 	kills       []func()       // what Crash calls besides Raft's Kill
 	saved       []*Persister
 	stops       []chan struct{} // closed when the incarnation crashes
+	holds       []chan struct{} // non-nil while server i's applier is held; closed to release it
+	nudges      []chan struct{} // tells the applier of the live incarnation to look at holds again
 	logs        []map[int]any   // what each server applied: index → command
 	lastApplied []int
 	maxIndex    int
@@ -82,6 +84,8 @@ func NewCluster(t testing.TB, mk raftapi.MakeFunc, n int, opts ClusterOptions) *
 		kills:       make([]func(), n),
 		saved:       make([]*Persister, n),
 		stops:       make([]chan struct{}, n),
+		holds:       make([]chan struct{}, n),
+		nudges:      make([]chan struct{}, n),
 		logs:        make([]map[int]any, n),
 		lastApplied: make([]int, n),
 		begin:       time.Now(),
@@ -235,14 +239,16 @@ func (c *Cluster) Restart(i int) {
 		}
 	}
 	c.obs.made(i, rf)
-	stop := make(chan struct{})
+	stop, nudge := make(chan struct{}), make(chan struct{})
 	c.mu.Lock()
 	c.rafts[i] = rf
 	c.stops[i] = stop
+	c.nudges[i] = nudge
+	c.holds[i] = nil // a new incarnation's service is not held
 	c.mu.Unlock()
 	c.net.AddServer(i, rf)
 	c.appliers.Add(1)
-	go c.applier(i, rf, applyCh, stop)
+	go c.applier(i, rf, applyCh, stop, nudge)
 }
 
 // fail records a failure found off the test goroutine and reports it.

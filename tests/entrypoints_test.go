@@ -38,6 +38,7 @@ func TestSnapshotInstallCrash3D(t *testing.T)      { runReference(t, "SnapshotIn
 func TestSnapshotInstallUnCrash3D(t *testing.T)    { runReference(t, "SnapshotInstallUnCrash3D") }
 func TestSnapshotAllCrash3D(t *testing.T)          { runReference(t, "SnapshotAllCrash3D") }
 func TestSnapshotInit3D(t *testing.T)              { runReference(t, "SnapshotInit3D") }
+func TestSnapshotDuringApply3D(t *testing.T)       { runReference(t, "SnapshotDuringApply3D") }
 func TestBasic4B(t *testing.T)                     { runReferenceKV(t, "Basic4B") }
 func TestSpeed4B(t *testing.T)                     { runReferenceKV(t, "Speed4B") }
 func TestConcurrent4B(t *testing.T)                { runReferenceKV(t, "Concurrent4B") }

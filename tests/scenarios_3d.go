@@ -1,10 +1,15 @@
 package tests
 
+import "time"
+
 // Part 3D: log compaction. Every scenario runs with the snapshotting
 // applier (ClusterOptions.Snapshot): the service snapshots after every
 // tenth entry, so the log is trimmed as it grows, a lagging server must be
 // brought up to date with InstallSnapshot, and a restarted server starts
 // from its snapshot. Reference: the Raft paper, §7.
+//
+// SnapshotDuringApply is raftspec's own: the lab finds the race it
+// forces only by chance, in real time.
 //
 // SnapshotAllCrash and SnapshotInit run on an unreliable network, as in
 // the lab since 2025 (2022–2024 ran them reliably): the harder setting.
@@ -16,6 +21,7 @@ var scenarios3D = []Scenario{
 	{Name: "SnapshotInstallUnCrash", Part: "3D", Servers: 3, Snapshot: true, Unreliable: true, Run: snapshotRounds(crashVictim)},
 	{Name: "SnapshotAllCrash", Part: "3D", Servers: 3, Snapshot: true, Unreliable: true, Run: snapshotAllCrash},
 	{Name: "SnapshotInit", Part: "3D", Servers: 3, Snapshot: true, Unreliable: true, Run: snapshotInit},
+	{Name: "SnapshotDuringApply", Part: "3D", Servers: 3, Snapshot: true, Extra: true, Run: snapshotDuringApply},
 }
 
 // MaxLogSize is the lab's bound on a server's persisted Raft state, in
@@ -139,4 +145,35 @@ func snapshotInit(c *Cluster) {
 	if index2 := c.One(c.RandCommand(), c.n, true); index2 < index1+1 {
 		c.t.Fatalf("index decreased from %v to %v", index1, index2)
 	}
+}
+
+// snapshotDuringApply forces the snapshot/apply race (raft-bugs.md M19),
+// which the lab's real-time tests find only by chance. A follower, cut
+// off, misses a few commands; its service stops taking ApplyMsgs; back on
+// the network it learns the commands and that they are committed in one
+// go, so its Raft has a batch of entries waiting to be applied. Cut off
+// again, it falls behind the others' snapshots; back again, the leader's
+// InstallSnapshot reaches it while the batch still waits. Released, its
+// service must get the waiting entries in order and then the snapshot: an
+// applier that reads the log again after the snapshot moved its base (an
+// index out of range, or another entry), or a snapshot delivered between
+// two waiting entries (an out of order apply), fails here every run.
+func snapshotDuringApply(c *Cluster) {
+	c.One(c.RandCommand(), c.n, true)
+	victim := (c.CheckOneLeader() + 1) % c.n
+	c.Disconnect(victim)
+	for range snapshotInterval / 2 {
+		c.One(c.RandCommand(), c.n-1, true)
+	}
+	c.HoldApplier(victim)
+	c.Connect(victim)
+	time.Sleep(2 * ElectionTimeout) // the victim gets the entries and their commit
+	c.Disconnect(victim)
+	for range 3 * snapshotInterval {
+		c.One(c.RandCommand(), c.n-1, true)
+	}
+	c.Connect(victim)
+	time.Sleep(2 * ElectionTimeout) // a leader brings it up to date with its snapshot
+	c.ReleaseApplier(victim)
+	c.One(c.RandCommand(), c.n, true)
 }

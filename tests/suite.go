@@ -18,20 +18,23 @@ import (
 	"github.com/raftspec/raftspec/raftapi"
 )
 
-// Scenario is one scenario of the suite: a lab test, by its lab name.
+// Scenario is one scenario of the suite: a lab test, by its lab name, or
+// one of raftspec's own (Extra).
 type Scenario struct {
 	Name       string // the lab's name without the part: "Figure8"
 	Part       string // "3A", "3B", "3C", "3D"
 	Servers    int
 	Unreliable bool // the network starts unreliable
 	Snapshot   bool // the applier snapshots every 10 entries
+	Extra      bool // raftspec's own scenario, not a lab test
 	Run        func(c *Cluster)
 }
 
 // FullName is the lab's test name without "Test": "Figure83C".
 func (s Scenario) FullName() string { return s.Name + s.Part }
 
-// Scenarios is the suite, in the lab's order.
+// Scenarios is the suite, in the lab's order; raftspec's own scenarios
+// (Extra) come last in their part.
 func Scenarios() []Scenario {
 	var all []Scenario
 	all = append(all, scenarios3A...)
