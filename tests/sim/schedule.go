@@ -1,0 +1,119 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// A Schedule is a family of random fault schedules: the network's
+// behaviour during the fault phase, and what the schedule does at each of
+// its fault events. Every choice comes from the run's one PRNG.
+type Schedule struct {
+	Name string
+	Doc  string
+
+	// The network during the fault phase (after it heals: reliable).
+	Drop      float64 // probability that a message is lost
+	Duplicate float64 // probability that a message is delivered twice
+	MaxDelay  int64   // µs: a delivery takes 0.1 ms + [0, MaxDelay)
+	// LongDelay is the probability that a message is held back 200 ms to
+	// 2.2 s (the lab's "long reordering"), overtaken by later ones.
+	LongDelay float64
+
+	// FaultEvery is the mean interval of fault events, µs (each drawn in
+	// [0, 2*FaultEvery)); act is what one does.
+	FaultEvery int64
+	act        func(s *Sim)
+}
+
+// Schedules are the schedules Run knows, by name.
+var Schedules = map[string]*Schedule{}
+
+func init() {
+	for _, sc := range []*Schedule{
+		{
+			Name: "calm",
+			Doc:  "no faults: a reliable network, no crashes (a baseline)",
+			MaxDelay: 2000, FaultEvery: 1e6,
+			act: func(*Sim) {},
+		},
+		{
+			Name: "figure8",
+			Doc: "the lab's Figure8: a reliable network; the leader crashes half the time, at any point " +
+				"(between persisting and sending included), and crashed servers restart whenever fewer than a majority are up",
+			MaxDelay: 2000, FaultEvery: 120e3,
+			act: actFigure8,
+		},
+		{
+			Name: "figure8unreliable",
+			Doc: "the lab's Figure8Unreliable: 10% of messages lost, 2% duplicated, two thirds held back " +
+				"200 ms to 2.2 s; the leader is cut off half the time, and servers reconnect whenever fewer than a majority are connected",
+			Drop: 0.1, Duplicate: 0.02, MaxDelay: 27000, LongDelay: 2.0 / 3, FaultEvery: 120e3,
+			act: actFigure8Unreliable,
+		},
+		{
+			Name: "churn",
+			Doc: "the lab's churn: 10% of messages lost, 2% duplicated; servers crash (at any point), restart, " +
+				"are cut off and reconnected, and links are cut one way, at random",
+			Drop: 0.1, Duplicate: 0.02, MaxDelay: 27000, FaultEvery: 350e3,
+			act: actChurn,
+		},
+	} {
+		Schedules[sc.Name] = sc
+	}
+}
+
+// ScheduleNames lists the schedules, sorted.
+func ScheduleNames() []string {
+	names := make([]string, 0, len(Schedules))
+	for n := range Schedules {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func lookup(name string) (*Schedule, error) {
+	sc, ok := Schedules[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown schedule %q (known: %s)", name, strings.Join(ScheduleNames(), ", "))
+	}
+	return sc, nil
+}
+
+func actFigure8(s *Sim) {
+	if l := s.leader(); l >= 0 && s.rng.IntN(2) == 0 {
+		s.crash(l, s.rng.IntN(2) == 0)
+	}
+	if s.up() < s.majority() {
+		s.restart(s.pick(func(i int) bool { return s.nodes[i].down }))
+	}
+}
+
+func actFigure8Unreliable(s *Sim) {
+	if l := s.leader(); l >= 0 && s.rng.IntN(2) == 0 {
+		s.isolate(l)
+	}
+	if s.connected() < s.majority() {
+		s.reconnect(s.pick(func(i int) bool { return s.isolated(i) }))
+	}
+}
+
+func actChurn(s *Sim) {
+	switch k := s.rng.IntN(100); {
+	case k < 20:
+		s.isolate(s.pick(func(i int) bool { return !s.isolated(i) }))
+	case k < 50:
+		s.reconnect(s.pick(s.isolated))
+	case k < 60:
+		a, b := s.rng.IntN(s.n), s.rng.IntN(s.n)
+		if a != b {
+			s.cutLink(a, b)
+		}
+	case k < 75:
+		s.crash(s.pick(func(i int) bool { return !s.nodes[i].down }), s.rng.IntN(2) == 0)
+	default:
+		s.restart(s.pick(func(i int) bool { return s.nodes[i].down }))
+	}
+}

@@ -1,0 +1,124 @@
+package sim
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/raftspec/raftspec/raftapi"
+)
+
+// service is the state machine above one node: it applies what the node
+// hands out and checks it. Its state is summarised, not kept: the index
+// last applied, a hash chain of every command applied so far (so two
+// services agree on index k exactly when their chains at k are equal), and
+// the greatest command applied (for the liveness check).
+type service struct {
+	last   int
+	chain  uint64
+	maxCmd int
+	since  int // commands applied since the last snapshot
+}
+
+// ledger is what every service of a run applied, by index: the first
+// command and chain value applied there anywhere (StateMachineSafety).
+type ledger struct {
+	cmds  []int    // cmds[k]: the command at index k; 0 unknown
+	chain []uint64 // chain[k]: the chain through k
+}
+
+func link(chain uint64, cmd int) uint64 {
+	// FNV-1a over the command's 8 bytes, seeded by the chain so far.
+	h := chain ^ 0xcbf29ce484222325
+	for i := range 8 {
+		h ^= uint64(byte(uint64(cmd) >> (8 * i)))
+		h *= 0x100000001b3
+	}
+	return h
+}
+
+func (l *ledger) grow(k int) {
+	for len(l.cmds) <= k {
+		l.cmds = append(l.cmds, 0)
+		l.chain = append(l.chain, 0)
+	}
+}
+
+// apply checks one ApplyMsg of node id's service against the ledger and
+// applies it.
+func (s *service) apply(id int, m raftapi.ApplyMsg, l *ledger) error {
+	switch {
+	case m.SnapshotValid:
+		idx, chain, maxCmd, err := decodeSnap(m.Snapshot)
+		if err != nil {
+			return fmt.Errorf("n%d: snapshot %d/%d: %v", id, m.SnapshotIndex, m.SnapshotTerm, err)
+		}
+		if idx != m.SnapshotIndex {
+			return fmt.Errorf("n%d: snapshot handed out as through %d holds the state through %d", id, m.SnapshotIndex, idx)
+		}
+		if idx <= s.last {
+			return fmt.Errorf("n%d: snapshot through %d does not move past the applied state at %d", id, idx, s.last)
+		}
+		l.grow(idx)
+		if c := l.chain[idx]; c != 0 && c != chain {
+			return fmt.Errorf("StateMachineSafety: n%d installed a snapshot through %d that differs from what was applied there", id, idx)
+		}
+		l.chain[idx] = chain
+		s.last, s.chain, s.maxCmd = idx, chain, max(s.maxCmd, maxCmd)
+	case m.CommandValid:
+		if m.CommandIndex != s.last+1 {
+			return fmt.Errorf("n%d: applied index %d after %d (applies come in order, with no gaps)", id, m.CommandIndex, s.last)
+		}
+		cmd, ok := m.Command.(int)
+		if !ok || cmd <= 0 {
+			return fmt.Errorf("n%d: applied %v (%T) at %d, which no client proposed", id, m.Command, m.Command, m.CommandIndex)
+		}
+		k := m.CommandIndex
+		l.grow(k)
+		if c := l.cmds[k]; c != 0 && c != cmd {
+			return fmt.Errorf("StateMachineSafety: n%d applied command %d at %d, another server applied %d", id, cmd, k, c)
+		}
+		chain := link(s.chain, cmd)
+		if c := l.chain[k]; c != 0 && c != chain {
+			return fmt.Errorf("StateMachineSafety: n%d applied command %d at %d after a history that differs from another server's", id, cmd, k)
+		}
+		l.cmds[k], l.chain[k] = cmd, chain
+		s.last, s.chain, s.maxCmd = k, chain, max(s.maxCmd, cmd)
+		s.since++
+	default:
+		return fmt.Errorf("n%d: an ApplyMsg that is neither a command nor a snapshot: %+v", id, m)
+	}
+	return nil
+}
+
+// snapshot is the service's state as bytes: last, chain, maxCmd.
+func (s *service) snapshot() []byte {
+	b := make([]byte, 0, 24)
+	b = binary.AppendUvarint(b, uint64(s.last))
+	b = binary.LittleEndian.AppendUint64(b, s.chain)
+	return binary.AppendUvarint(b, uint64(s.maxCmd))
+}
+
+func decodeSnap(b []byte) (last int, chain uint64, maxCmd int, err error) {
+	u, n := binary.Uvarint(b)
+	if n <= 0 || len(b) < n+8 {
+		return 0, 0, 0, fmt.Errorf("does not decode (%d bytes)", len(b))
+	}
+	chain = binary.LittleEndian.Uint64(b[n:])
+	m, k := binary.Uvarint(b[n+8:])
+	if k <= 0 || n+8+k != len(b) {
+		return 0, 0, 0, fmt.Errorf("does not decode (%d bytes)", len(b))
+	}
+	return int(u), chain, int(m), nil
+}
+
+// restore is the service of a restarted node: its snapshot's state.
+func restore(snap []byte) (*service, error) {
+	if len(snap) == 0 {
+		return &service{}, nil
+	}
+	last, chain, maxCmd, err := decodeSnap(snap)
+	if err != nil {
+		return nil, err
+	}
+	return &service{last: last, chain: chain, maxCmd: maxCmd}, nil
+}
