@@ -598,7 +598,7 @@ func (s *Sim) deliver(e event) {
 
 // input runs one input on node i, then carries out its output (flush),
 // and logs what changed.
-func (s *Sim) input(i int, topic topic, what string, m *raft.Message, in func(Core) error) {
+func (s *Sim) input(i int, topic Topic, what string, m *raft.Message, in func(Core) error) {
 	nd := s.nodes[i]
 	before := nd.core.Status()
 	err := in(nd.core)
