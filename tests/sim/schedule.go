@@ -17,7 +17,7 @@ type Schedule struct {
 	Drop      float64 // probability that a message is lost
 	Duplicate float64 // probability that a message is delivered twice
 	MaxDelay  int64   // µs: a delivery takes 0.1 ms + [0, MaxDelay)
-	// LongDelay is the probability that a message is held back 200 ms to
+	// LongDelay is the probability that a reply is held back 200 ms to
 	// 2.2 s (the lab's "long reordering"), overtaken by later ones.
 	LongDelay float64
 
@@ -47,7 +47,7 @@ func init() {
 		},
 		{
 			Name: "figure8unreliable",
-			Doc: "the lab's Figure8Unreliable: 10% of messages lost, 2% duplicated, two thirds held back " +
+			Doc: "the lab's Figure8Unreliable: 10% of messages lost, 2% duplicated, two thirds of replies held back " +
 				"200 ms to 2.2 s; the leader is cut off half the time, and servers reconnect whenever fewer than a majority are connected",
 			Drop: 0.1, Duplicate: 0.02, MaxDelay: 27000, LongDelay: 2.0 / 3, FaultEvery: 120e3,
 			act: actFigure8Unreliable,

@@ -459,7 +459,8 @@ func (s *Sim) heal() {
 		clear(s.oneway[i])
 	}
 	s.log.line(s, -1, topicNet, "heal", "the network is reliable and whole; crashed servers restart; liveness bound %v", s.opt.Liveness)
-	for i := range s.n {
+	for i, nd := range s.nodes {
+		nd.crashAtFlush = false // a planned crash is a fault: none after healing
 		s.restart(i)
 	}
 	s.at(s.us(s.opt.Liveness), event{kind: evDeadline})
@@ -544,15 +545,18 @@ func (s *Sim) send(m raft.Message) {
 			k = len(s.slab)
 			s.slab = append(s.slab, m)
 		}
-		s.at(s.delay(), event{kind: evDeliver, msg: k})
+		s.at(s.delay(isReply(m.Kind)), event{kind: evDeliver, msg: k})
 	}
 }
 
-func (s *Sim) delay() int64 {
+// delay is how long a message takes. As in the lab's labrpc, long
+// reordering holds back replies only: a request takes effect at once, its
+// answer arrives late.
+func (s *Sim) delay(reply bool) int64 {
 	if s.healed {
 		return 100 + s.rng.Int64N(2000)
 	}
-	if s.sc.LongDelay > 0 && s.rng.Float64() < s.sc.LongDelay {
+	if reply && s.sc.LongDelay > 0 && s.rng.Float64() < s.sc.LongDelay {
 		return 200e3 + s.rng.Int64N(1+s.rng.Int64N(2e6))
 	}
 	return 100 + s.rng.Int64N(s.sc.MaxDelay)
@@ -610,11 +614,8 @@ func (s *Sim) input(i int, topic Topic, what string, m *raft.Message, in func(Co
 	if m != nil {
 		s.log.msg(s, m, what)
 	}
-	s.flush(i)
-	if nd.down {
-		return
-	}
 	s.changes(i, before, nd.core.Status())
+	s.flush(i)
 }
 
 // flush carries out node i's output: persist, then send, then apply; the
