@@ -33,8 +33,8 @@ var Schedules = map[string]*Schedule{}
 func init() {
 	for _, sc := range []*Schedule{
 		{
-			Name: "calm",
-			Doc:  "no faults: a reliable network, no crashes (a baseline)",
+			Name:     "calm",
+			Doc:      "no faults: a reliable network, no crashes (a baseline)",
 			MaxDelay: 2000, FaultEvery: 1e6,
 			act: func(*Sim) {},
 		},
