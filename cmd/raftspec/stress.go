@@ -31,7 +31,7 @@ import (
 
 func init() {
 	commands["stress"] = command{
-		summary: "run chosen scenarios many times in parallel, print how often each failed",
+		summary: "run chosen scenarios, or simulator seeds, many times in parallel; tally the failures",
 		run:     runStress,
 	}
 }
@@ -44,11 +44,17 @@ type stressConfig struct {
 	invariants bool
 	timeout    time.Duration // per run
 	out        string        // where failed runs' output goes; "": a new temporary directory
+
+	// -sim: seeds of the deterministic simulator instead of test runs.
+	useSim bool
+	seed   uint64 // the first seed
+	sim    simFlags
 }
 
 const stressUsage = `usage: raftspec stress -run PATTERN [-n N] [-p P] [-race] [-invariants=false] [-timeout D] [-o DIR]
+       raftspec stress -sim [-n N] [-p P] [-seed S] [-schedule NAME] [-servers N] [-duration D] [-events K] [-o DIR]
 
-Builds the test binary of the tests package once, then runs every Go test
+With -run, it builds the test binary of the tests package once, then runs every Go test
 whose name PATTERN matches (as go test -run does: "Figure8Unreliable" selects
 TestFigure8Unreliable3C) N times, one process per run, P at a time, with the
 tests interleaved. The output of every failed run is saved to a file; the
@@ -59,6 +65,15 @@ Exit status: 0 if no run failed, 1 if one did, 2 for bad usage.
 Run it inside the raftspec checkout. A failed run's saved output has what
 failed and, for an invariant, the transcript that led to it.
 
+With -sim, it runs seeds S to S+N-1 of the deterministic simulator
+(tests/sim: the reference core, a virtual clock, one PRNG per seed) under
+a fault schedule, P seeds at a time in this process, and prints how much
+virtual time that was and how fast. For every failed seed it prints what
+failed and the command that replays it (raftspec sim -seed ...), and saves
+its event log. Build it with -tags invariants to check every property
+after every transition: go run -tags invariants ./cmd/raftspec stress -sim.
+Schedules:
+%s
 flags:
 `
 
@@ -66,7 +81,7 @@ func parseStressFlags(args []string, stderr io.Writer) (cfg stressConfig, code i
 	fs := flag.NewFlagSet("stress", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, stressUsage)
+		fmt.Fprintf(stderr, stressUsage, scheduleDocs())
 		fs.PrintDefaults()
 	}
 	run := fs.String("run", "", "regular expression selecting the Go tests of ./tests to run (required)")
@@ -76,6 +91,9 @@ func parseStressFlags(args []string, stderr io.Writer) (cfg stressConfig, code i
 	fs.BoolVar(&cfg.invariants, "invariants", true, "build with -tags invariants (every property after every transition)")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "limit of one run; a run over it fails with the goroutine dump of go test -timeout")
 	fs.StringVar(&cfg.out, "o", "", "directory for the output of failed runs (default: a new temporary directory)")
+	fs.BoolVar(&cfg.useSim, "sim", false, "run seeds of the deterministic simulator instead of Go tests")
+	fs.Uint64Var(&cfg.seed, "seed", 1, "with -sim: the first seed")
+	cfg.sim.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, 0, false
@@ -86,10 +104,24 @@ func parseStressFlags(args []string, stderr io.Writer) (cfg stressConfig, code i
 		fmt.Fprintf(stderr, "raftspec stress: "+format+"\n", a...)
 		return cfg, 2, false
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, name := range []string{"seed", "schedule", "servers", "duration", "events"} {
+		if set[name] && !cfg.useSim {
+			return bad("-%s is a flag of -sim", name)
+		}
+	}
+	for _, name := range []string{"run", "race", "invariants", "timeout"} {
+		if set[name] && cfg.useSim {
+			return bad("-%s is not a flag of -sim (build raftspec with -tags invariants for the invariants)", name)
+		}
+	}
 	switch {
 	case fs.NArg() > 0:
 		return bad("unexpected arguments %q (flags only)", fs.Args())
-	case *run == "":
+	case cfg.useSim && cfg.n >= 1 && cfg.p >= 1:
+		return cfg, 0, true
+	case *run == "" && !cfg.useSim:
 		return bad("-run is required: which tests to stress, e.g. -run Figure8Unreliable")
 	case cfg.n < 1:
 		return bad("-n must be at least 1, not %d", cfg.n)
@@ -110,6 +142,9 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 	cfg, code, ok := parseStressFlags(args, stderr)
 	if !ok {
 		return code
+	}
+	if cfg.useSim {
+		return runStressSim(cfg, stdout, stderr)
 	}
 	fail := failer(stderr, "raftspec stress")
 	goCmd, root, err := goAndRoot()
