@@ -48,8 +48,12 @@ func (f *simFlags) register(fs *flag.FlagSet) {
 }
 
 func (f *simFlags) options(seed uint64) sim.Options {
-	return sim.Options{Seed: seed, Schedule: f.schedule, Servers: f.servers, Duration: f.duration, Events: f.events}
+	return sim.Options{Seed: seed, Schedule: f.schedule, Servers: f.servers, Duration: f.duration, Events: f.events, Wrap: simWrapForTest}
 }
+
+// simWrapForTest, if set, wraps every node of every run: the tests plant
+// bugs with it.
+var simWrapForTest func(id int, c sim.Core) sim.Core
 
 const simUsage = `usage: raftspec sim [-seed S] [-schedule NAME] [-servers N] [-duration D] [-events K] [-o FILE]
 
