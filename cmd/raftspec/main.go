@@ -3,7 +3,9 @@
 //	raftspec check    run the scenario suite against the reference, print a table
 //	raftspec lin      check that a recorded history is linearizable
 //	raftspec mc       model-check the executable spec within bounds
-//	raftspec stress   run chosen scenarios many times in parallel, tally the failures
+//	raftspec stress   run chosen scenarios, or simulator seeds, many times in parallel; tally the failures
+//	raftspec sim      run one seed of the deterministic simulator, print its event log
+//	raftspec logs     lay out an event log one column per server
 //
 // Each subcommand lives in its own file and registers itself in commands.
 package main
