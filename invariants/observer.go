@@ -104,20 +104,6 @@ func NewObserver() *Observer {
 	}
 }
 
-var current atomic.Pointer[Observer]
-
-// Current is the process-wide Observer that implementations built with
-// -tags invariants report to, or nil.
-func Current() *Observer { return current.Load() }
-
-// Install makes o the process-wide Observer until restore is called.
-// Nodes pick the current Observer when they are made, so a test installs
-// one before making its cluster.
-func Install(o *Observer) (restore func()) {
-	old := current.Swap(o)
-	return func() { current.CompareAndSwap(o, old) }
-}
-
 // Err returns the first violation found, or nil.
 func (o *Observer) Err() error {
 	o.mu.Lock()

@@ -206,19 +206,6 @@ func TestObserverTraceIsBoundedAndOrdered(t *testing.T) {
 	require.Contains(t, v.Error(), "\n\tn0 tick term 1 follower")
 }
 
-func TestInstallAndCurrent(t *testing.T) {
-	require.Nil(t, Current())
-	a, b := NewObserver(), NewObserver()
-	restoreA := Install(a)
-	require.Same(t, a, Current())
-	restoreB := Install(b)
-	require.Same(t, b, Current())
-	restoreB()
-	require.Same(t, a, Current())
-	restoreA()
-	require.Nil(t, Current())
-}
-
 // A View may hold garbage (a student's, or one past a violation): the
 // Observer reports it and stops, instead of walking to a commitIndex of
 // 2^40.

@@ -23,11 +23,12 @@ type fakeRaft struct {
 	pending   []raftapi.ApplyMsg
 	cond      *sync.Cond
 	dead      bool
-	done      chan struct{}
+	stop      chan struct{} // closed by Kill: a send in flight gives up
+	done      chan struct{} // closed when the applier has returned
 }
 
 func newFakeRaft(p *memPersister, applyCh chan raftapi.ApplyMsg) *fakeRaft {
-	f := &fakeRaft{applyCh: applyCh, persister: p, next: 1, done: make(chan struct{})}
+	f := &fakeRaft{applyCh: applyCh, persister: p, next: 1, stop: make(chan struct{}), done: make(chan struct{})}
 	f.cond = sync.NewCond(&f.mu)
 	go f.applier()
 	return f
@@ -47,7 +48,11 @@ func (f *fakeRaft) applier() {
 		m := f.pending[0]
 		f.pending = f.pending[1:]
 		f.mu.Unlock()
-		f.applyCh <- m
+		select {
+		case f.applyCh <- m:
+		case <-f.stop: // killed: the server may no longer read applyCh
+			return
+		}
 	}
 }
 
@@ -70,6 +75,9 @@ func (f *fakeRaft) Snapshot(index int, snapshot []byte) {
 func (f *fakeRaft) PersistBytes() int { return 1 << 20 } // always over maxraftstate: snapshot after every apply
 func (f *fakeRaft) Kill() {
 	f.mu.Lock()
+	if !f.dead {
+		close(f.stop)
+	}
 	f.dead = true
 	f.cond.Signal()
 	f.mu.Unlock()

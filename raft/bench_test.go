@@ -21,8 +21,7 @@ import (
 // core with its hook calls removed (the script in docs/measure/README.md
 // writes that variant as a go build overlay).
 func BenchmarkCoreAgreement(b *testing.B) {
-	defer invariants.Install(invariants.NewObserver())()
-	cn := newCoreNet(nil, 3)
+	cn := newObservedNet(nil, 3, invariants.NewObserver())
 	cn.fatal = func(err error) { b.Fatal(err) }
 	l := cn.elect(0)
 	b.ReportAllocs()

@@ -33,6 +33,11 @@ type Config struct {
 	// Rand returns a number in [0, n). It is the core's only source of
 	// randomness, so a seeded Rand replays a run exactly.
 	Rand func(n int) int
+	// Observer, an *invariants.Observer, is where the node reports every
+	// transition when built with -tags invariants (nil: nowhere). Each
+	// cluster has its own, so clusters can run side by side. It is typed
+	// any so that package raft imports invariants only with the tag.
+	Observer any
 }
 
 // node is the core: Figure 2 as a single-threaded, deterministic state

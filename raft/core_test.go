@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/raftspec/raftspec/invariants"
 )
 
 // coreNet delivers the messages of a few cores synchronously, in order,
@@ -17,14 +19,18 @@ type coreNet struct {
 	to    map[int]int // requests sent to each node
 }
 
-func newCoreNet(t *testing.T, n int) *coreNet {
+func newCoreNet(t *testing.T, n int) *coreNet { return newObservedNet(t, n, nil) }
+
+// newObservedNet is newCoreNet with nodes that report to obs (with -tags
+// invariants).
+func newObservedNet(t *testing.T, n int, obs *invariants.Observer) *coreNet {
 	cn := &coreNet{cut: map[int]bool{}, to: map[int]int{}}
 	if t != nil {
 		cn.fatal = func(err error) { t.Helper(); t.Fatal(err) }
 	}
 	for i := range n {
 		cn.nodes = append(cn.nodes, newNode(Config{ID: i, Peers: n, ElectionTicks: 10, HeartbeatTicks: 3,
-			Rand: func(int) int { return i }}, persistentState{VotedFor: None}, nil))
+			Rand: func(int) int { return i }, Observer: obs}, persistentState{VotedFor: None}, nil))
 	}
 	return cn
 }

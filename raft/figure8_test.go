@@ -54,8 +54,7 @@ func (cn *coreNet) stepDown(r *node) {
 // entry committed in term 3.
 func TestFigure8Paper(t *testing.T) {
 	obs := invariants.NewObserver()
-	defer invariants.Install(obs)()
-	cn := newCoreNet(t, 5)
+	cn := newObservedNet(t, 5, obs)
 	check := func() {
 		t.Helper()
 		if err := obs.Err(); err != nil {

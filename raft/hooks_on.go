@@ -9,7 +9,7 @@ import (
 )
 
 // With -tags invariants every transition of the core is reported to the
-// process-wide invariants.Observer current when the node was made, which
+// invariants.Observer of its Config (none if nil), which
 // checks the properties of Figure 3 and the local ones after each.
 //
 // A transition's transcript line is kept as values (an invariants.Note:
@@ -30,7 +30,13 @@ type hookState struct {
 	ev   invariants.Event
 }
 
-func (h *hookState) init(r *node) { h.obs = invariants.Current() }
+func (h *hookState) init(r *node) { h.obs, _ = r.cfg.Observer.(*invariants.Observer) }
+
+// observerOK says whether o can be a Config's Observer.
+func observerOK(o any) bool {
+	_, ok := o.(*invariants.Observer)
+	return o == nil || ok
+}
 
 var evKinds = [numEvKinds]invariants.Kind{
 	evStart: invariants.Start, evReceive: invariants.Receive, evReply: invariants.Reply,

@@ -110,9 +110,9 @@ var (
 const InvariantsOn = invariantsOn
 
 // NewNode makes a Node from its Config and the persisted state and
-// snapshot as last saved from an Output (both nil for a fresh node). The
-// node picks the process-wide invariants Observer current now, when built
-// with -tags invariants. Corrupt state is an error wrapping
+// snapshot as last saved from an Output (both nil for a fresh node). Built
+// with -tags invariants, it reports every transition to cfg.Observer.
+// Corrupt state is an error wrapping
 // ErrCorruptState, a Config it cannot run one wrapping ErrConfig.
 func NewNode(cfg Config, state, snapshot []byte) (*Node, error) {
 	switch {
@@ -124,6 +124,8 @@ func NewNode(cfg Config, state, snapshot []byte) (*Node, error) {
 		return nil, fmt.Errorf("%w: ElectionTicks %d, HeartbeatTicks %d (both must be at least 1)", ErrConfig, cfg.ElectionTicks, cfg.HeartbeatTicks)
 	case cfg.Rand == nil:
 		return nil, fmt.Errorf("%w: Rand is nil", ErrConfig)
+	case !observerOK(cfg.Observer):
+		return nil, fmt.Errorf("%w: Observer is a %T, not an *invariants.Observer", ErrConfig, cfg.Observer)
 	}
 	st, err := decodeState(state, cfg.ID, cfg.Peers)
 	if err != nil {

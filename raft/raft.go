@@ -61,6 +61,17 @@ func Make(peers []raftapi.Peer, me int, persister raftapi.Persister, applyCh cha
 	return rf
 }
 
+// Harness is what a test harness may offer the driver through the
+// Persister it passes to Make: the cluster's invariants Observer, where the
+// core reports every transition when built with -tags invariants, and the
+// seed of the driver's random choices (election timeouts), so that the
+// seed a failure prints names them. tests.Persister has both; with any
+// other Persister the core reports nowhere and the seed is random.
+type Harness interface {
+	Observer() any // an *invariants.Observer, or nil
+	Seed() uint64
+}
+
 // New is Make with the error of a corrupt persisted state returned. The
 // *Raft is never nil; on error it is inert.
 func New(peers []raftapi.Peer, me int, persister raftapi.Persister, applyCh chan raftapi.ApplyMsg) (*Raft, error) {
@@ -72,9 +83,13 @@ func New(peers []raftapi.Peer, me int, persister raftapi.Persister, applyCh chan
 		close(rf.done)
 		return rf, err
 	}
-	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	rf.c = newNode(Config{ID: me, Peers: len(peers), ElectionTicks: electionTicks,
-		HeartbeatTicks: heartbeatTicks, Rand: rng.IntN}, st, persister.ReadSnapshot())
+	cfg := Config{ID: me, Peers: len(peers), ElectionTicks: electionTicks, HeartbeatTicks: heartbeatTicks}
+	seed := rand.Uint64()
+	if h, ok := persister.(Harness); ok {
+		seed, cfg.Observer = h.Seed(), h.Observer()
+	}
+	cfg.Rand = rand.New(rand.NewPCG(seed, uint64(me))).IntN
+	rf.c = newNode(cfg, st, persister.ReadSnapshot())
 	go rf.ticker()
 	go rf.applier()
 	return rf, nil

@@ -15,8 +15,7 @@ import (
 // transitions happened, not as the node is when the violation is found.
 func TestTranscript(t *testing.T) {
 	obs := invariants.NewObserver()
-	defer invariants.Install(obs)()
-	cn := newCoreNet(t, 3)
+	cn := newObservedNet(t, 3, obs)
 	l := cn.elect(0)
 	l.Propose("x")
 	cn.flush()
@@ -58,3 +57,24 @@ n2 apply 1..1
 n2 compact through 1/1
 n2 heartbeat
 `
+
+// Each node reports to the Observer of its own Config: a violation in one
+// cluster is not seen by another's Observer, so clusters can run side by
+// side (there is no process-wide Observer).
+func TestObserverPerConfig(t *testing.T) {
+	a, b := invariants.NewObserver(), invariants.NewObserver()
+	ca, cb := newObservedNet(t, 3, a), newObservedNet(t, 3, b)
+	ca.elect(0)
+	cb.elect(0)
+	n2 := ca.nodes[2]
+	n2.becomeLeader() // planted in a only: a second leader in term 1
+	for range n2.cfg.HeartbeatTicks {
+		n2.Tick() // a reported transition
+	}
+	require.ErrorContains(t, a.Err(), invariants.ElectionSafetyName)
+	require.NoError(t, b.Err())
+	require.Positive(t, b.Evaluations(), "b saw its own cluster's transitions")
+
+	_, err := NewNode(Config{ID: 0, Peers: 1, ElectionTicks: 1, HeartbeatTicks: 1, Rand: func(int) int { return 0 }, Observer: "not one"}, nil, nil)
+	require.ErrorIs(t, err, ErrConfig)
+}

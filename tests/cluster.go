@@ -64,6 +64,7 @@ type Cluster struct {
 	nudges      []chan struct{} // tells the applier of the live incarnation to look at holds again
 	logs        []map[int]any   // what each server applied: index → command
 	lastApplied []int
+	starts      []int // incarnations of each server made so far
 	maxIndex    int
 	failures    []string // failures reported off the test goroutine
 	seen        map[string]bool
@@ -88,6 +89,7 @@ func NewCluster(t testing.TB, mk raftapi.MakeFunc, n int, opts ClusterOptions) *
 		nudges:      make([]chan struct{}, n),
 		logs:        make([]map[int]any, n),
 		lastApplied: make([]int, n),
+		starts:      make([]int, n),
 		begin:       time.Now(),
 	}
 	if !inBubble() {
@@ -206,6 +208,10 @@ func (c *Cluster) Restart(i int) {
 	c.mu.Lock()
 	c.saved[i] = c.saved[i].Copy()
 	p := c.saved[i]
+	// What the cluster offers the new incarnation (raft.Harness): its
+	// Observer, and a seed drawn from the cluster's.
+	p.obs, p.seed = c.obs.obs, incarnationSeed(c.seed, i, c.starts[i])
+	c.starts[i]++
 	c.logs[i] = map[int]any{}
 	c.lastApplied[i] = 0
 	c.mu.Unlock()
@@ -249,6 +255,15 @@ func (c *Cluster) Restart(i int) {
 	c.net.AddServer(i, rf)
 	c.appliers.Add(1)
 	go c.applier(i, rf, applyCh, stop, nudge)
+}
+
+// incarnationSeed is the seed of the k-th incarnation of server i of a
+// cluster of the given seed: distinct for every server and incarnation,
+// and a function of the cluster's seed alone.
+func incarnationSeed(seed uint64, i, k int) uint64 {
+	x := seed ^ uint64(i+1)*0x9e3779b97f4a7c15 ^ uint64(k+1)*0xbf58476d1ce4e5b9
+	x ^= x >> 31
+	return x * 0x94d049bb133111eb
 }
 
 // fail records a failure found off the test goroutine and reports it.

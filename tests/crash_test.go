@@ -23,7 +23,8 @@ import (
 // invariants.
 
 // termFake is a fake server whose only persistent state is currentTerm,
-// saved as decimal text. It reports to the process-wide Observer: Start
+// saved as decimal text. It reports to its cluster's Observer (which the
+// cluster hands it with its Persister, as to the reference): Start
 // when it is made (from what its Persister holds) and Persist after each
 // save, as the reference's hooks do.
 type termFake struct {
@@ -81,7 +82,8 @@ func withTermFakes(t *testing.T, setup func(f *termFake), body func(c *Cluster, 
 			if b := p.ReadRaftState(); len(b) > 0 {
 				term, _ = strconv.Atoi(string(b))
 			}
-			f := &termFake{fakeRaft: w.make(peers, me, p, applyCh).(*fakeRaft), p: p, obs: invariants.Current(), term: term}
+			f := &termFake{fakeRaft: w.make(peers, me, p, applyCh).(*fakeRaft), p: p, term: term}
+			f.obs, _ = p.(*Persister).Observer().(*invariants.Observer)
 			if setup != nil {
 				setup(f)
 			}

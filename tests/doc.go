@@ -84,8 +84,12 @@
 // entry points raftspec check DIR adds to a lab package); a test fails
 // while that file is stale.
 //
-// Scenarios must not run in parallel with each other: each installs the
-// process-wide invariants Observer for its lifetime.
+// Each cluster has its own invariants Observer, which it hands to every
+// server with its Persister (the reference reads it through raft.Harness,
+// with a seed for the incarnation's random choices drawn from the
+// cluster's), so scenarios in virtual time may run in parallel. On the wall
+// clock they must not: the leak check compares the process's goroutines
+// before and after a scenario.
 package tests
 
 //go:generate go run ../internal/entrypoints/gen

@@ -30,14 +30,14 @@ type observerAPI interface {
 	Evaluations() int64
 }
 
-// observation connects one cluster to its invariants Observer: the
-// cluster installs a fresh Observer as the process-wide current one for
-// its lifetime (an implementation built with -tags invariants reports into
-// it), and feeds it what the harness sees: applies, leadership claims,
-// crashes, and Views of Inspectable implementations.
+// observation connects one cluster to its own invariants Observer: the
+// cluster hands it to each server through its Persister (the reference,
+// built with -tags invariants, reports every transition into it: see
+// raft.Harness), and feeds it what the harness sees: applies, leadership
+// claims, crashes, and Views of Inspectable implementations.
 type observation struct {
-	o       observerAPI
-	restore func()
+	o   observerAPI
+	obs *invariants.Observer // o itself, for the servers; nil when nothing is checked
 
 	mu        sync.Mutex // held while a View is taken and reported
 	lastTerms [][]int    // per node: log terms of the last View observed
@@ -53,13 +53,13 @@ type observation struct {
 // newObservation makes the cluster's observation; without an Observer
 // (run false) it still tracks incarnations, and checks nothing.
 func newObservation(c *Cluster, run bool) *observation {
-	var o observerAPI
-	restore := func() {}
-	if run {
-		o, restore = newObserver()
-	}
-	return &observation{o: o, restore: restore, lastTerms: make([][]int, c.n),
+	ob := &observation{lastTerms: make([][]int, c.n),
 		shown: make([]raftapi.Raft, c.n), gen: make([]int, c.n), fresh: make([]bool, c.n)}
+	if run {
+		ob.obs = invariants.NewObserver()
+		ob.o = ob.obs
+	}
+	return ob
 }
 
 // crashed marks the crash point of server id, if it is running: the
@@ -86,14 +86,6 @@ func (ob *observation) made(id int, rf raftapi.Raft) {
 	defer ob.incMu.Unlock()
 	ob.shown[id], ob.fresh[id] = rf, true
 	ob.gen[id]++
-}
-
-// close uninstalls the Observer.
-func (ob *observation) close() {
-	if ob.restore != nil {
-		ob.restore()
-		ob.restore = nil
-	}
 }
 
 func (ob *observation) err() error {

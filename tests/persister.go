@@ -3,6 +3,8 @@ package tests
 import (
 	"sync"
 
+	"github.com/raftspec/raftspec/invariants"
+
 	"github.com/raftspec/raftspec/raftapi"
 )
 
@@ -14,13 +16,34 @@ import (
 // of the last one: a killed instance that keeps writing writes into an
 // object nobody reads any more, never into its successor's storage. The
 // crash happens at that Copy (see Cluster.Crash).
+//
+// It also carries what the cluster offers the Raft it is handed to (see
+// raft.Harness): the cluster's invariants Observer and a seed for the
+// incarnation's random choices.
 type Persister struct {
 	mu        sync.Mutex
 	raftstate []byte
 	snapshot  []byte
+
+	obs  *invariants.Observer
+	seed uint64
 }
 
 var _ raftapi.Persister = (*Persister)(nil)
+
+// Observer is the invariants Observer (an *invariants.Observer) of the
+// cluster the storage belongs to, or nil: none, or storage made outside a
+// cluster. It is the reference's raft.Harness.
+func (p *Persister) Observer() any {
+	if p.obs == nil {
+		return nil // not a typed nil in an interface
+	}
+	return p.obs
+}
+
+// Seed is the seed the cluster gives the incarnation this storage is
+// handed to: the cluster's seed, mixed with the server and incarnation.
+func (p *Persister) Seed() uint64 { return p.seed }
 
 // NewPersister returns empty storage.
 func NewPersister() *Persister { return &Persister{} }
@@ -36,7 +59,7 @@ func clone(b []byte) []byte {
 func (p *Persister) Copy() *Persister {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return &Persister{raftstate: clone(p.raftstate), snapshot: clone(p.snapshot)}
+	return &Persister{raftstate: clone(p.raftstate), snapshot: clone(p.snapshot), obs: p.obs, seed: p.seed}
 }
 
 // Save replaces the Raft state and the snapshot together. It copies

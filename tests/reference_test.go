@@ -5,8 +5,10 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 
 	"github.com/raftspec/raftspec/internal/entrypoints"
 	"github.com/raftspec/raftspec/raft"
@@ -90,3 +92,50 @@ func TestRunRaftSelectsScenarios(t *testing.T) {
 // The register check directly on Raft: a history of reads and writes
 // through Start and applyCh under faults, checked with porcupine.
 func TestLinearizableRegister3C(t *testing.T) { RunScenario(t, RegisterScenario, raft.Make, nil) }
+
+// The cluster hands each incarnation its Observer and a seed of its own
+// through the Persister (raft.Harness): the seeds differ by server and
+// incarnation and are a function of the cluster's seed, and the
+// reference's transitions reach the cluster's Observer.
+func TestClusterHandsObserverAndSeed(t *testing.T) {
+	seeds := func(clusterSeed uint64) []uint64 {
+		var got []uint64
+		synctest.Test(t, func(t *testing.T) {
+			var mu sync.Mutex
+			var obs []any
+			mk := func(peers []raftapi.Peer, me int, p raftapi.Persister, applyCh chan raftapi.ApplyMsg) raftapi.Raft {
+				h := p.(raft.Harness)
+				mu.Lock()
+				got = append(got, h.Seed())
+				obs = append(obs, h.Observer())
+				mu.Unlock()
+				return raft.Make(peers, me, p, applyCh)
+			}
+			c := NewCluster(t, mk, 3, ClusterOptions{Seed: clusterSeed})
+			c.One(1, 3, true)
+			c.Restart(0)
+			c.Connect(0)
+			c.One(2, 3, true)
+			for _, o := range obs {
+				if o == nil || o != any(c.obs.obs) {
+					t.Errorf("an incarnation got Observer %v, want the cluster's %p", o, c.obs.obs)
+				}
+			}
+			if raft.InvariantsOn && c.obs.evaluations() == 0 {
+				t.Errorf("the reference reported nothing to the cluster's Observer")
+			}
+			c.end("seeds", io.Discard)
+		})
+		return got
+	}
+	a, b := seeds(7), seeds(7)
+	if len(a) != 4 || !slices.Equal(a, b) {
+		t.Fatalf("seeds of cluster seed 7: %v, then %v; want 4 (three servers, one restart), the same twice", a, b)
+	}
+	if len(slices.Compact(slices.Sorted(slices.Values(a)))) != 4 {
+		t.Errorf("seeds %v: want one per server and incarnation", a)
+	}
+	if c := seeds(8); slices.Equal(a, c) {
+		t.Errorf("cluster seeds 7 and 8 gave the same incarnation seeds %v", a)
+	}
+}

@@ -281,7 +281,6 @@ func (c *Cluster) end(name string, w io.Writer) *Stats {
 		c.t.Errorf("goroutine leak after Kill: %d kinds of goroutine still alive %v after every server was killed (Kill must end every goroutine the peer started):\n\t%s",
 			len(leaks), drainTime, strings.Join(leaks, "\n\t"))
 	}
-	c.obs.close()
 	st := &Stats{Scenario: name, Result: ResultOK, Seconds: elapsed.Seconds(), Peers: c.n, RPCs: c.RPCTotal(), Bytes: c.Bytes(),
 		Cmds: c.MaxIndex(), Goroutines: c.net.PeakGoroutines(), Evals: c.obs.evaluations()}
 	st.setLeaks(leaks)

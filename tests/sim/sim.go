@@ -28,7 +28,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/raftspec/raftspec/invariants"
@@ -143,12 +142,6 @@ func ReplayCommand(o Options) string {
 	}
 	return cmd
 }
-
-// installMu makes installing the run's Observer and making a node one
-// step: a node picks the process-wide current Observer when it is made,
-// and runs on other goroutines (raftspec stress -sim) must not pick each
-// other's.
-var installMu sync.Mutex
 
 // srv is one server: its node, its stable storage, its service.
 type srv struct {
@@ -273,12 +266,8 @@ func (s *Sim) fail(err error) {
 // start makes node i from its stable storage.
 func (s *Sim) start(i int) {
 	nd := s.nodes[i]
-	cfg := raft.Config{ID: i, Peers: s.n, ElectionTicks: ElectionTicks, HeartbeatTicks: HeartbeatTicks, Rand: s.rng.IntN}
-	installMu.Lock()
-	restore := invariants.Install(s.obs)
+	cfg := raft.Config{ID: i, Peers: s.n, ElectionTicks: ElectionTicks, HeartbeatTicks: HeartbeatTicks, Rand: s.rng.IntN, Observer: s.obs}
 	c, err := raft.NewNode(cfg, nd.state, nd.snap)
-	restore()
-	installMu.Unlock()
 	if err != nil {
 		s.fail(fmt.Errorf("n%d cannot restart from what it persisted: %w", i, err))
 		return
