@@ -22,6 +22,9 @@ type NodeState struct {
 	// highest entry known replicated on each (this node's own: its last
 	// index).
 	NextIndex, MatchIndex []int
+	// Outbox holds the messages the inputs since the last Ready produced,
+	// which the next Ready will hand out.
+	Outbox []Message
 }
 
 // Inspect returns a copy of the node's state: changing it changes
@@ -33,5 +36,5 @@ func (n *Node) Inspect() NodeState {
 		Base: c.log.base, BaseTerm: c.log.baseTerm, Entries: append([]Entry(nil), c.log.entries...),
 		CommitIndex: c.commitIndex, LastApplied: c.lastApplied,
 		Votes: append([]bool(nil), c.votes...), NextIndex: append([]int(nil), c.nextIndex...),
-		MatchIndex: append([]int(nil), c.matchIndex...)}
+		MatchIndex: append([]int(nil), c.matchIndex...), Outbox: append([]Message(nil), c.msgs...)}
 }

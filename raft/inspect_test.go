@@ -41,6 +41,9 @@ func TestInspect(t *testing.T) {
 	require.Equal(t, 1, st.Term)
 	require.Equal(t, 0, st.VotedFor)
 	require.Equal(t, []bool{true, false, false}, st.Votes)
+	require.Len(t, st.Outbox, 2)
+	require.Equal(t, MsgVote, st.Outbox[0].Kind)
+	require.Equal(t, 1, st.Outbox[0].Term)
 
 	deliver()
 	_, _, ok := nodes[0].Propose(7)
@@ -48,6 +51,7 @@ func TestInspect(t *testing.T) {
 	deliver()
 
 	st = nodes[0].Inspect()
+	require.Empty(t, st.Outbox)
 	require.True(t, st.Leader)
 	require.Equal(t, []Entry{{Term: 1, Command: 7}}, st.Entries)
 	require.Equal(t, 1, st.CommitIndex)

@@ -50,3 +50,6 @@ func (p *Spec) Apply(s, t *State, a Action) bool {
 // Add puts one copy of m in the bag (raft.tla: WithMessage); false if the
 // bag has no room for another distinct message.
 func (s *State) Add(m Packed) bool { return s.send(m.key()) }
+
+// Count is the number of copies of m in the bag.
+func (s *State) Count(m Packed) int { return s.count(m.key()) }

@@ -41,7 +41,7 @@ func TestApplyAgreesWithNext(t *testing.T) {
 	if p.Apply(&s, &u, Action{Kind: ActHandleRequestVoteResponse, I: 0, J: 1, Msg: m.Pack()}) {
 		t.Error("Apply received a message that is not in the bag")
 	}
-	if !s.Add(m.Pack()) || !p.Apply(&s, &u, Action{Kind: ActHandleRequestVoteResponse, I: 0, J: 1, Msg: m.Pack()}) {
+	if !s.Add(m.Pack()) || s.Count(m.Pack()) != 1 || !p.Apply(&s, &u, Action{Kind: ActHandleRequestVoteResponse, I: 0, J: 1, Msg: m.Pack()}) {
 		t.Error("Apply did not receive a message in the bag")
 	}
 }

@@ -54,23 +54,40 @@ const SearchDepth = 3*spec.MaxLog + 6
 
 // TraceError is a step of a node that the spec does not allow.
 type TraceError struct {
-	Node   int
-	Input  string // the input, as the core saw it
-	Spec   string // the message received, as spec messages ("" if none)
-	Before string // the mapped state before, in spec notation
-	After  string // the mapped state after
-	Change string // what changed, in spec notation
-	States int    // spec states the search explored
+	Node    int
+	Input   string // the input, as the core saw it
+	Spec    string // the message received, as spec messages ("" if none)
+	Replies string // the replies the node sent, as spec messages
+	Sent    string // a request the node sent that the spec does not
+	Before  string // the mapped state before, in spec notation
+	After   string // the mapped state after
+	Change  string // what changed, in spec notation
+	States  int    // spec states the search explored
 }
 
 func (e *TraceError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "TraceValidation: n%d %s: no sequence of at most %d spec actions at n%d leads from the mapped state before to the mapped state after (%d spec states explored)",
-		e.Node, e.Input, SearchDepth, e.Node, e.States)
+	fmt.Fprintf(&b, "TraceValidation: n%d %s: ", e.Node, e.Input)
+	if e.Sent != "" {
+		b.WriteString(e.Sent)
+	} else {
+		fmt.Fprintf(&b, "no sequence of at most %d spec actions at n%d leads from the mapped state before to the mapped state after", SearchDepth, e.Node)
+		if e.Replies != "" {
+			b.WriteString(" and the replies it sent")
+		}
+		fmt.Fprintf(&b, " (%d spec states explored)", e.States)
+	}
 	if e.Spec != "" {
 		fmt.Fprintf(&b, "\n  received, as spec messages: %s", e.Spec)
 	}
-	fmt.Fprintf(&b, "\n  before: %s\n  after:  %s\n  change: %s", e.Before, e.After, e.Change)
+	if e.Replies != "" {
+		fmt.Fprintf(&b, "\n  replied, as spec messages: %s", e.Replies)
+	}
+	change := e.Change
+	if change == "" {
+		change = "none"
+	}
+	fmt.Fprintf(&b, "\n  before: %s\n  after:  %s\n  change: %s", e.Before, e.After, change)
 	b.WriteString("\n  (core term t is spec term t+1, command k is value vk; nextIndex is not compared)")
 	return b.String()
 }
@@ -130,7 +147,8 @@ func (s *Sim) traceStarted(i int, c *raft.Node) {
 	if tv.off {
 		return
 	}
-	now, why := tv.mapNode(i)
+	st := c.Inspect()
+	now, why := tv.mapState(i, &st)
 	if why != "" {
 		tv.leave(s, fmt.Sprintf("n%d starts with %s", i, why))
 		return
@@ -166,17 +184,35 @@ func (s *Sim) traceStep(i int, what string, m *raft.Message) {
 	if m != nil {
 		input += " " + m.String()
 	}
-	after, why := tv.mapNode(i)
+	st := tv.nodes[i].Inspect()
+	after, why := tv.mapState(i, &st)
 	var msgs []spec.Packed
 	if why == "" && m != nil {
 		msgs, why = mapMessage(m)
+	}
+	// What the node sent: its replies must be the spec's, its requests
+	// ones the spec's RequestVote or AppendEntries could send.
+	var replies []spec.Packed
+	var requests [][]spec.Packed
+	for k := 0; why == "" && k < len(st.Outbox); k++ {
+		o := &st.Outbox[k]
+		ps, w := mapMessage(o)
+		switch {
+		case w != "":
+			why = "sent " + o.String() + ": " + w
+		case isReply(o.Kind):
+			replies = append(replies, ps...)
+		default:
+			requests = append(requests, ps)
+		}
 	}
 	if why != "" {
 		tv.leave(s, fmt.Sprintf("n%d %s: %s", i, input, why))
 		return
 	}
+	before := tv.last[i]
 	var s0 spec.State = tv.p.Init()
-	s0.Servers[i] = *tv.last[i]
+	s0.Servers[i] = *before
 	for _, k := range msgs {
 		s0.Add(k)
 	}
@@ -192,16 +228,32 @@ func (s *Sim) traceStep(i int, what string, m *raft.Message) {
 		}
 		first = []spec.Action{{Kind: spec.ActClientRequest, I: uint8(i), V: uint8(s.nextCmd)}}
 	}
-	path, states := tv.search(&s0, i, first, &after)
+	path, states := tv.search(&s0, i, first, &after, replies)
+	bad := ""
+	if path != nil {
+		for k, ps := range requests {
+			for _, p := range ps {
+				if !tv.couldSend(before, i, p) && !tv.couldSend(&after, i, p) {
+					bad = fmt.Sprintf("sent %s, which is %s as a spec message; neither the mapped state before nor after sends it",
+						st.Outbox[k].String(), p.Unpack())
+					path = nil
+					break
+				}
+			}
+		}
+	}
 	if path == nil {
 		var a, b spec.State
-		a.Servers[i], b.Servers[i] = *tv.last[i], after
-		var ms []string
+		a.Servers[i], b.Servers[i] = *before, after
+		var ms, rs []string
 		for _, k := range msgs {
 			ms = append(ms, k.Unpack().String())
 		}
-		s.fail(&TraceError{Node: i, Input: input, Spec: strings.Join(ms, "; "), Before: tv.p.DescribeServer(&a, i),
-			After: tv.p.DescribeServer(&b, i), Change: strings.Join(tv.p.Changes(&a, &b), "; "), States: states})
+		for _, k := range replies {
+			rs = append(rs, k.Unpack().String())
+		}
+		s.fail(&TraceError{Node: i, Input: input, Spec: strings.Join(ms, "; "), Replies: strings.Join(rs, "; "), Sent: bad,
+			Before: tv.p.DescribeServer(&a, i), After: tv.p.DescribeServer(&b, i), Change: strings.Join(tv.p.Changes(&a, &b), "; "), States: states})
 		return
 	}
 	tv.stats.Steps++
@@ -226,11 +278,23 @@ type searchNode struct {
 // from s0 whose last state agrees with want: first, if given, are the
 // actions that may open it (Timeout on a tick, ClientRequest on a
 // propose); then BecomeLeader, AdvanceCommitIndex, and receiving any
-// message of the bag addressed to i. It returns the sequence (empty if s0
-// itself agrees; nil if none does) and how many states it explored.
-func (tv *tracer) search(s0 *spec.State, i int, first []spec.Action, want *spec.Server) ([]spec.Action, int) {
+// message of the bag addressed to i. The last state must agree with want
+// and hold every reply the node sent. It returns the sequence (empty if
+// s0 itself will do; nil if none does) and how many states it explored.
+func (tv *tracer) search(s0 *spec.State, i int, first []spec.Action, want *spec.Server, replies []spec.Packed) ([]spec.Action, int) {
 	before := &s0.Servers[i]
-	if agree(want, &s0.Servers[i], before) {
+	done := func(t *spec.State) bool {
+		if !agree(want, &t.Servers[i], before) {
+			return false
+		}
+		for _, r := range replies {
+			if t.Count(r) == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	if done(s0) {
 		return []spec.Action{}, 1
 	}
 	clear(tv.seen)
@@ -244,7 +308,7 @@ func (tv *tracer) search(s0 *spec.State, i int, first []spec.Action, want *spec.
 		}
 		tv.seen[t] = true
 		nodes = append(nodes, searchNode{st: t, parent: from, act: a, depth: nodes[from].depth + 1})
-		if agree(want, &t.Servers[i], before) {
+		if done(&t) {
 			found = len(nodes) - 1
 			return true
 		}
@@ -283,6 +347,27 @@ func (tv *tracer) search(s0 *spec.State, i int, first []spec.Action, want *spec.
 		path = append(path, nodes[k].act)
 	}
 	return path, len(nodes)
+}
+
+// couldSend says whether server i in state sv could send the request k
+// by the spec's RequestVote or AppendEntries. Whether the peer already
+// answered (RequestVote) and nextIndex (AppendEntries) are taken from the
+// message: the core keeps no record of the first, and the second is not
+// compared.
+func (tv *tracer) couldSend(sv *spec.Server, i int, k spec.Packed) bool {
+	s, t := tv.p.Init(), spec.State{}
+	s.Servers[i] = *sv
+	j := int(k.Dst())
+	ok := false
+	switch k.Type() {
+	case spec.RequestVoteRequest:
+		s.Servers[i].VotesResponded &^= 1 << j
+		ok = tv.p.RequestVote(&s, &t, i, j)
+	case spec.AppendEntriesRequest:
+		s.Servers[i].NextIndex[j] = k.Unpack().PrevLogIndex + 1
+		ok = tv.p.AppendEntries(&s, &t, i, j)
+	}
+	return ok && t.Count(k) == 1 && t.NMsgs == 1
 }
 
 // agree says whether the spec state got matches the mapped state want of
@@ -331,10 +416,9 @@ func specLogTerm(t int) int {
 
 const maxField = 15
 
-// mapNode maps node i's state to a spec.Server, or says why it is out of
-// the spec's bounds.
-func (tv *tracer) mapNode(i int) (spec.Server, string) {
-	st := tv.nodes[i].Inspect()
+// mapState maps node i's state st to a spec.Server, or says why it is
+// out of the spec's bounds.
+func (tv *tracer) mapState(i int, st *raft.NodeState) (spec.Server, string) {
 	var sv spec.Server
 	switch {
 	case st.Base > 0:

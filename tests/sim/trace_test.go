@@ -54,6 +54,28 @@ func (u usurper) Tick() error {
 		PrevLogIndex: st.LastIndex, PrevLogTerm: st.LastTerm})
 }
 
+// echo is a planted bug in a test double that changes no state: once, on
+// an AppendEntries it handles as a follower, the node also answers the
+// same request as if it came from the term before (a rejection of a
+// request nobody sent).
+type echo struct {
+	Core
+	done *bool
+}
+
+func (e echo) Step(m raft.Message) error {
+	if err := e.Core.Step(m); err != nil || *e.done || m.Kind != raft.MsgApp || m.Term == 0 {
+		return err
+	}
+	if st := e.Core.Status(); st.Leader || st.Candidate {
+		return nil
+	}
+	*e.done = true
+	stale := m
+	stale.Term, stale.Entries = m.Term-1, nil
+	return e.Core.Step(stale)
+}
+
 // The reference core passes trace validation on many seeds of every
 // schedule, and the validation is not vacuous: thousands of steps are
 // validated, with every kind of spec action a core takes.
@@ -105,15 +127,17 @@ func TestTraceValidationPasses(t *testing.T) {
 // A core modified in a test double takes a step the spec forbids, and
 // trace validation reports it at that step, with the seed, the node, the
 // input and both mapped states. The simulator's own checks find the first
-// double later, the second never.
+// double later, the others never.
 func TestTraceValidationCatchesPlantedBugs(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		wrap  func(c Core, done *bool) Core
-		input string
+		name    string
+		wrap    func(c Core, done *bool) Core
+		input   string
+		changes bool // the state changes illegally (else: a reply)
 	}{
-		{"forger", func(c Core, d *bool) Core { return forger{c, d} }, "recv AppendEntries"},
-		{"usurper", func(c Core, d *bool) Core { return usurper{c, d} }, "tick"},
+		{"forger", func(c Core, d *bool) Core { return forger{c, d} }, "recv AppendEntries", true},
+		{"usurper", func(c Core, d *bool) Core { return usurper{c, d} }, "tick", true},
+		{"echo", func(c Core, d *bool) Core { return echo{c, d} }, "recv AppendEntries", false},
 	} {
 		for seed := uint64(1); seed <= 10; seed++ {
 			sc := ScheduleNames()[seed%uint64(len(Schedules))]
@@ -141,8 +165,8 @@ func TestTraceValidationCatchesPlantedBugs(t *testing.T) {
 					t.Errorf("%s seed %d: the failure does not say %q:\n%s", tc.name, seed, want, msg)
 				}
 			}
-			if te.Before == te.After {
-				t.Errorf("%s seed %d: the two mapped states are the same:\n%s", tc.name, seed, msg)
+			if tc.changes && te.Before == te.After || !tc.changes && !strings.Contains(te.Replies, "success false") {
+				t.Errorf("%s seed %d: the failure does not show the illegal change or reply:\n%s", tc.name, seed, msg)
 			}
 			if seed == 1 {
 				t.Logf("%s: %v", tc.name, r.Err)
