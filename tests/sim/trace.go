@@ -58,7 +58,7 @@ type TraceError struct {
 	Input   string // the input, as the core saw it
 	Spec    string // the message received, as spec messages ("" if none)
 	Replies string // the replies the node sent, as spec messages
-	Sent    string // a request the node sent that the spec does not
+	Why     string // what is wrong, if not that no sequence of actions matches
 	Before  string // the mapped state before, in spec notation
 	After   string // the mapped state after
 	Change  string // what changed, in spec notation
@@ -68,8 +68,8 @@ type TraceError struct {
 func (e *TraceError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "TraceValidation: n%d %s: ", e.Node, e.Input)
-	if e.Sent != "" {
-		b.WriteString(e.Sent)
+	if e.Why != "" {
+		b.WriteString(e.Why)
 	} else {
 		fmt.Fprintf(&b, "no sequence of at most %d spec actions at n%d leads from the mapped state before to the mapped state after", SearchDepth, e.Node)
 		if e.Replies != "" {
@@ -164,10 +164,14 @@ func (s *Sim) traceStarted(i int, c *raft.Node) {
 	}
 	tv.last[i] = &now
 	if !agree(&now, &b.Servers[i], &b.Servers[i]) {
-		var got spec.State
-		got.Servers[i] = now
-		s.fail(&TraceError{Node: i, Input: "start (spec: " + want + ")", Before: tv.p.DescribeServer(&a, i),
-			After: tv.p.DescribeServer(&got, i), Change: strings.Join(tv.p.Changes(&b, &got), "; ") + " (against " + want + "'s)"})
+		var exp, got spec.State
+		exp.Servers[i], got.Servers[i] = b.Servers[i], now
+		why := fmt.Sprintf("the node does not start in %s of the mapped state before (its last step's)", want)
+		if want == "Init" {
+			why = "a fresh node is not in the spec's Init"
+		}
+		s.fail(&TraceError{Node: i, Input: "start", Why: why, Before: tv.p.DescribeServer(&a, i),
+			After: tv.p.DescribeServer(&got, i), Change: strings.Join(tv.p.Changes(&exp, &got), "; ") + " (from " + want + "'s)"})
 		return
 	}
 	tv.stats.Restarts++
@@ -252,7 +256,7 @@ func (s *Sim) traceStep(i int, what string, m *raft.Message) {
 		for _, k := range replies {
 			rs = append(rs, k.Unpack().String())
 		}
-		s.fail(&TraceError{Node: i, Input: input, Spec: strings.Join(ms, "; "), Replies: strings.Join(rs, "; "), Sent: bad,
+		s.fail(&TraceError{Node: i, Input: input, Spec: strings.Join(ms, "; "), Replies: strings.Join(rs, "; "), Why: bad,
 			Before: tv.p.DescribeServer(&a, i), After: tv.p.DescribeServer(&b, i), Change: strings.Join(tv.p.Changes(&a, &b), "; "), States: states})
 		return
 	}

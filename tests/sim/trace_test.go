@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/raftspec/raftspec/raft"
+	"github.com/raftspec/raftspec/spec"
 )
 
 // forger is a planted bug in a test double: once, on an AppendEntries it
@@ -250,5 +251,70 @@ func TestMapMessage(t *testing.T) {
 	m.Entries = []raft.Entry{{Term: 2, Command: 16}}
 	if _, why := mapMessage(&m); !strings.Contains(why, "command 16") {
 		t.Errorf("command 16 has no spec value, but mapMessage says %q", why)
+	}
+}
+
+// amnesiac is a planted bug in a test double: it never saves the node's
+// state, so a restarted node is not in the spec's Restart of the state it
+// crashed in.
+type amnesiac struct{ Core }
+
+func (a amnesiac) Ready() raft.Output {
+	out := a.Core.Ready()
+	out.State, out.Snapshot = nil, nil
+	return out
+}
+
+func TestTraceValidationCatchesRestartFromNothing(t *testing.T) {
+	caught := 0
+	for seed := uint64(1); seed <= 20; seed++ {
+		o := ValidationOptions(seed, "figure8")
+		o.Wrap = func(_ int, c Core) Core { return amnesiac{c} }
+		r, err := Run(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var te *TraceError
+		if r.Err == nil || !errors.As(r.Err, &te) {
+			continue // no crash within the bounds, or another check came first
+		}
+		if te.Input != "start" || !strings.Contains(te.Why, "Restart(n") {
+			t.Fatalf("seed %d: %v", seed, r.Err)
+		}
+		if caught == 0 {
+			t.Logf("%v", r.Err)
+		}
+		caught++
+	}
+	if caught < 5 {
+		t.Errorf("trace validation caught a restart from nothing in only %d of 20 seeds", caught)
+	}
+}
+
+// A request is checked against what the spec's RequestVote or
+// AppendEntries would send.
+func TestCouldSend(t *testing.T) {
+	tv := newTracer(3)
+	var sv spec.Server
+	sv.CurrentTerm, sv.State, sv.VotedFor, sv.LogLen, sv.CommitIndex = 3, spec.Leader, 0, 2, 1
+	sv.Log[0], sv.Log[1] = spec.Entry{Term: 2, Value: 1}, spec.Entry{Term: 3, Value: 2}
+	for _, tc := range []struct {
+		m    spec.Msg
+		want bool
+	}{
+		{spec.Msg{Type: spec.AppendEntriesRequest, Term: 3, Src: 0, Dst: 1, PrevLogIndex: 1, PrevLogTerm: 2, HasEntry: true, Entry: sv.Log[1], CommitIndex: 1}, true},
+		{spec.Msg{Type: spec.AppendEntriesRequest, Term: 3, Src: 0, Dst: 1, PrevLogIndex: 2, PrevLogTerm: 3, CommitIndex: 1}, true},
+		{spec.Msg{Type: spec.AppendEntriesRequest, Term: 3, Src: 0, Dst: 1, PrevLogIndex: 1, PrevLogTerm: 1, HasEntry: true, Entry: sv.Log[1], CommitIndex: 1}, false},
+		{spec.Msg{Type: spec.AppendEntriesRequest, Term: 3, Src: 0, Dst: 1, PrevLogIndex: 2, PrevLogTerm: 3, CommitIndex: 2}, false},
+		{spec.Msg{Type: spec.AppendEntriesRequest, Term: 2, Src: 0, Dst: 1, PrevLogIndex: 2, PrevLogTerm: 3, CommitIndex: 1}, false},
+		{spec.Msg{Type: spec.RequestVoteRequest, Term: 3, Src: 0, Dst: 1, LastLogIndex: 2, LastLogTerm: 3}, false}, // a leader does not ask for votes
+	} {
+		if got := tv.couldSend(&sv, 0, tc.m.Pack()); got != tc.want {
+			t.Errorf("couldSend(%v) = %v, want %v", tc.m, got, tc.want)
+		}
+	}
+	sv.State = spec.Candidate
+	if !tv.couldSend(&sv, 0, (&spec.Msg{Type: spec.RequestVoteRequest, Term: 3, Src: 0, Dst: 1, LastLogIndex: 2, LastLogTerm: 3}).Pack()) {
+		t.Error("a candidate's RequestVote was refused")
 	}
 }
