@@ -99,6 +99,7 @@ type tracer struct {
 	nodes []*raft.Node   // as made, under any Wrap
 	last  []*spec.Server // mapped state after the node's last step; nil before its first start
 	seen  map[spec.State]bool
+	buf   []searchNode // the search's, kept between steps
 	stats TraceStats
 	off   bool // out of the spec's bounds: validation stopped
 }
@@ -184,9 +185,11 @@ func (s *Sim) traceStep(i int, what string, m *raft.Message) {
 	if tv == nil || tv.off || s.err != nil {
 		return
 	}
-	input := what
-	if m != nil {
-		input += " " + m.String()
+	input := func() string { // formatted only if needed
+		if m == nil {
+			return what
+		}
+		return what + " " + m.String()
 	}
 	st := tv.nodes[i].Inspect()
 	after, why := tv.mapState(i, &st)
@@ -211,7 +214,7 @@ func (s *Sim) traceStep(i int, what string, m *raft.Message) {
 		}
 	}
 	if why != "" {
-		tv.leave(s, fmt.Sprintf("n%d %s: %s", i, input, why))
+		tv.leave(s, fmt.Sprintf("n%d %s: %s", i, input(), why))
 		return
 	}
 	before := tv.last[i]
@@ -256,7 +259,7 @@ func (s *Sim) traceStep(i int, what string, m *raft.Message) {
 		for _, k := range replies {
 			rs = append(rs, k.Unpack().String())
 		}
-		s.fail(&TraceError{Node: i, Input: input, Spec: strings.Join(ms, "; "), Replies: strings.Join(rs, "; "), Why: bad,
+		s.fail(&TraceError{Node: i, Input: input(), Spec: strings.Join(ms, "; "), Replies: strings.Join(rs, "; "), Why: bad,
 			Before: tv.p.DescribeServer(&a, i), After: tv.p.DescribeServer(&b, i), Change: strings.Join(tv.p.Changes(&a, &b), "; "), States: states})
 		return
 	}
@@ -302,7 +305,8 @@ func (tv *tracer) search(s0 *spec.State, i int, first []spec.Action, want *spec.
 		return []spec.Action{}, 1
 	}
 	clear(tv.seen)
-	nodes := []searchNode{{st: *s0, parent: -1}}
+	nodes := append(tv.buf[:0], searchNode{st: *s0, parent: -1})
+	defer func() { tv.buf = nodes[:0] }()
 	tv.seen[*s0] = true
 	var t spec.State
 	found := -1

@@ -318,3 +318,32 @@ func TestCouldSend(t *testing.T) {
 		t.Error("a candidate's RequestVote was refused")
 	}
 }
+
+// BenchmarkTraceValidation runs 40 seeds of the in-bounds configuration
+// (ValidationOptions, every schedule in turn) per iteration, with
+// validation on and off, and reports simulated events per second of CPU.
+func BenchmarkTraceValidation(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		name := "off"
+		if on {
+			name = "on"
+		}
+		b.Run(name, func(b *testing.B) {
+			events, steps := 0, 0
+			for range b.N {
+				for seed := uint64(1); seed <= 40; seed++ {
+					o := ValidationOptions(seed, ScheduleNames()[seed%uint64(len(Schedules))])
+					o.Validate = on
+					r, err := Run(o)
+					if err != nil || r.Err != nil {
+						b.Fatal(err, r.Err)
+					}
+					events += r.Events
+					steps += r.Trace.Steps
+				}
+			}
+			b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(steps)/b.Elapsed().Seconds(), "steps/s")
+		})
+	}
+}
