@@ -31,6 +31,8 @@ type TraceStats struct {
 	// Actions counts the spec actions of the sequences that matched the
 	// steps, by action name.
 	Actions map[string]int
+	// Longest is the longest sequence of actions that matched one step.
+	Longest int
 	// OutOfBounds is the event from which the run left the spec's bounds,
 	// and so was no longer validated (0: it never did); Why says what left
 	// them.
@@ -267,6 +269,7 @@ func (s *Sim) traceStep(i int, what string, m *raft.Message) {
 	if len(path) == 0 {
 		tv.stats.Stutters++
 	}
+	tv.stats.Longest = max(tv.stats.Longest, len(path))
 	for _, a := range path {
 		tv.stats.Actions[a.Kind.String()]++
 	}
@@ -550,7 +553,8 @@ func (t TraceStats) String() string {
 		as = append(as, fmt.Sprintf("%s %d", a, k))
 	}
 	sort.Strings(as)
-	s := fmt.Sprintf("%d steps (%d stuttering) and %d starts validated; actions: %s", t.Steps, t.Stutters, t.Restarts, strings.Join(as, ", "))
+	s := fmt.Sprintf("%d steps (%d stuttering) and %d starts validated; actions: %s; longest sequence %d",
+		t.Steps, t.Stutters, t.Restarts, strings.Join(as, ", "), t.Longest)
 	if t.OutOfBounds > 0 || t.Why != "" {
 		s += fmt.Sprintf("; out of the spec's bounds from event %d: %s", t.OutOfBounds, t.Why)
 	}

@@ -102,6 +102,7 @@ func TestTraceValidationPasses(t *testing.T) {
 		total.Steps += r.Trace.Steps
 		total.Restarts += r.Trace.Restarts
 		total.Stutters += r.Trace.Stutters
+		total.Longest = max(total.Longest, r.Trace.Longest)
 		for a, k := range r.Trace.Actions {
 			total.Actions[a] += k
 		}
