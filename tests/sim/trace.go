@@ -34,8 +34,8 @@ type TraceStats struct {
 	// Longest is the longest sequence of actions that matched one step.
 	Longest int
 	// OutOfBounds is the event from which the run left the spec's bounds,
-	// and so was no longer validated (0: it never did); Why says what left
-	// them.
+	// and so was no longer validated; Why says what left them. Why is ""
+	// if the run never did (OutOfBounds is 0 if it never was within them).
 	OutOfBounds int
 	Why         string
 }
@@ -131,7 +131,7 @@ func (tv *tracer) leave(s *Sim, why string) {
 	tv.stats.OutOfBounds, tv.stats.Why = s.events, why
 }
 
-// started validates the start of node i: a fresh node is in raft.tla's
+// traceStarted validates the start of node i: a fresh node is in raft.tla's
 // Init, a restarted one in Restart of its state when it crashed (its last
 // step's: the simulator crashes a node only once it has saved what its
 // last input changed).
@@ -202,7 +202,11 @@ func (s *Sim) traceStep(i int, what string, m *raft.Message) {
 	// What the node sent: its replies must be the spec's, its requests
 	// ones the spec's RequestVote or AppendEntries could send.
 	var replies []spec.Packed
-	var requests [][]spec.Packed
+	type request struct {
+		m  *raft.Message
+		ps []spec.Packed
+	}
+	var requests []request
 	for k := 0; why == "" && k < len(st.Outbox); k++ {
 		o := &st.Outbox[k]
 		ps, w := mapMessage(o)
@@ -212,7 +216,7 @@ func (s *Sim) traceStep(i int, what string, m *raft.Message) {
 		case isReply(o.Kind):
 			replies = append(replies, ps...)
 		default:
-			requests = append(requests, ps)
+			requests = append(requests, request{o, ps})
 		}
 	}
 	if why != "" {
@@ -239,15 +243,14 @@ func (s *Sim) traceStep(i int, what string, m *raft.Message) {
 	}
 	path, states := tv.search(&s0, i, first, &after, replies)
 	bad := ""
-	if path != nil {
-		for k, ps := range requests {
-			for _, p := range ps {
-				if !tv.couldSend(before, i, p) && !tv.couldSend(&after, i, p) {
-					bad = fmt.Sprintf("sent %s, which is %s as a spec message; neither the mapped state before nor after sends it",
-						st.Outbox[k].String(), p.Unpack())
-					path = nil
-					break
-				}
+requests:
+	for k := 0; path != nil && k < len(requests); k++ {
+		for _, p := range requests[k].ps {
+			if !tv.couldSend(before, i, p) && !tv.couldSend(&after, i, p) {
+				bad = fmt.Sprintf("sent %s, which is %s as a spec message; neither the mapped state before nor after sends it",
+					requests[k].m.String(), p.Unpack())
+				path = nil
+				break requests
 			}
 		}
 	}
@@ -276,7 +279,7 @@ func (s *Sim) traceStep(i int, what string, m *raft.Message) {
 	tv.last[i] = &after
 }
 
-// node is one state of the search, and how it was reached.
+// searchNode is one state of the search, and how it was reached.
 type searchNode struct {
 	st     spec.State
 	parent int
