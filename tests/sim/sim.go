@@ -305,8 +305,8 @@ func (s *Sim) start(i int) {
 		nd.core = s.opt.Wrap(i, c)
 	}
 	nd.commit = nd.core.Status().CommitIndex
-	s.traceStarted(i, c)
 	s.log.line(s, i, topicCrash, "start", "term %d last %d base %d", c.Status().Term, c.Status().LastIndex, c.Status().Base)
+	s.traceStarted(i, c)
 	// Ticks start at a random phase within the first interval.
 	s.at(1+s.rng.Int64N(s.us(TickInterval)), event{kind: evTick, node: i, inc: nd.inc})
 }
