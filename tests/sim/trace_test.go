@@ -185,6 +185,7 @@ func TestTraceValidationCatchesPlantedBugs(t *testing.T) {
 // Validation changes nothing in a run: the same seed gives the same event
 // log with validation on and off.
 func TestTraceValidationKeepsDeterminism(t *testing.T) {
+	left := 0
 	for _, sc := range ScheduleNames() {
 		for seed := uint64(1); seed <= 5; seed++ {
 			o := ValidationOptions(seed, sc)
@@ -203,8 +204,15 @@ func TestTraceValidationKeepsDeterminism(t *testing.T) {
 			if ra.Events != rb.Events || ra.Virtual != rb.Virtual || ra.Commands != rb.Commands || ra.Trace.Steps == 0 || rb.Trace.Steps != 0 {
 				t.Fatalf("%s seed %d: results differ: %+v, %+v", sc, seed, ra, rb)
 			}
+			if ra.Trace.Why != "" {
+				left++
+			}
 		}
 	}
+	if left == 0 {
+		t.Error("no run left the spec's bounds: the logs compared never covered a run after validation stopped")
+	}
+	t.Logf("%d of %d runs left the spec's bounds", left, 5*len(Schedules))
 }
 
 // Where a run leaves the spec's bounds, validation stops and says so.
