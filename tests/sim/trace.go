@@ -104,6 +104,9 @@ type tracer struct {
 	buf   []searchNode // the search's, kept between steps
 	stats TraceStats
 	off   bool // out of the spec's bounds: validation stopped
+	// inspect reads a node's state: (*raft.Node).Inspect, or in a test
+	// a double of it.
+	inspect func(*raft.Node) raft.NodeState
 }
 
 // traceConfig is the spec the steps are validated against: every value,
@@ -116,7 +119,7 @@ func traceConfig(n int) spec.Config {
 
 func newTracer(n int) *tracer {
 	tv := &tracer{n: n, nodes: make([]*raft.Node, n), last: make([]*spec.Server, n),
-		seen: map[spec.State]bool{}, stats: TraceStats{Actions: map[string]int{}}}
+		seen: map[spec.State]bool{}, stats: TraceStats{Actions: map[string]int{}}, inspect: (*raft.Node).Inspect}
 	if n > spec.MaxServers {
 		tv.off, tv.stats.Why = true, fmt.Sprintf("%d servers, more than spec.MaxServers (%d)", n, spec.MaxServers)
 		return tv
@@ -150,7 +153,7 @@ func (s *Sim) traceStarted(i int, c *raft.Node) {
 	if tv.off {
 		return
 	}
-	st := c.Inspect()
+	st := tv.inspect(c)
 	now, why := tv.mapState(i, &st)
 	if why != "" {
 		tv.leave(s, fmt.Sprintf("n%d starts with %s", i, why))
@@ -193,7 +196,7 @@ func (s *Sim) traceStep(i int, what string, m *raft.Message) {
 		}
 		return what + " " + m.String()
 	}
-	st := tv.nodes[i].Inspect()
+	st := tv.inspect(tv.nodes[i])
 	after, why := tv.mapState(i, &st)
 	var msgs []spec.Packed
 	if why == "" && m != nil {

@@ -356,3 +356,30 @@ func BenchmarkTraceValidation(b *testing.B) {
 		})
 	}
 }
+
+// A request the spec would not send is reported. A correct core sends
+// none, and a double cannot make it, so the test doubles the node's
+// Inspect instead: it shows every RequestVote claiming a log one entry
+// longer than the candidate's.
+func TestTraceValidationCatchesBadRequest(t *testing.T) {
+	s := newSim(ValidationOptions(1, "calm"))
+	s.tv = newTracer(s.n)
+	s.tv.inspect = func(n *raft.Node) raft.NodeState {
+		st := n.Inspect()
+		for k := range st.Outbox {
+			if st.Outbox[k].Kind == raft.MsgVote {
+				st.Outbox[k].LastLogIndex++
+			}
+		}
+		return st
+	}
+	s.run()
+	var te *TraceError
+	if !errors.As(s.err, &te) {
+		t.Fatalf("want a TraceError, got %v", s.err)
+	}
+	if te.Input != "tick" || !strings.Contains(te.Why, "sent RequestVote") || !strings.Contains(te.Why, "lastLog 1/0 as a spec message") {
+		t.Errorf("the failure does not name the request:\n%v", te)
+	}
+	t.Logf("%v", te)
+}
