@@ -298,3 +298,21 @@ func msgJSON(m Msg) map[string]any {
 	}
 	return j
 }
+
+// DescribeServer is server i of s as a trace's step 0 writes it:
+// "n1: currentTerm 2, state Follower, votedFor n0, log [2:v1], ...".
+func (p *Spec) DescribeServer(s *State, i int) string {
+	var zero State
+	pre := node(uint8(i)) + "."
+	var mine []Change
+	for _, c := range p.diff(&zero, s, true) {
+		if strings.HasPrefix(c.Var, pre) {
+			mine = append(mine, c)
+		}
+	}
+	return strings.Join(lines(mine), "\n")
+}
+
+// Changes is what differs from a to b, as a trace's step writes it: one
+// line per server, then one per message and history change.
+func (p *Spec) Changes(a, b *State) []string { return lines(p.diff(a, b, false)) }

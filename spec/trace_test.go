@@ -88,3 +88,23 @@ func TestJSONTrace(t *testing.T) {
 		t.Errorf("last step's args %v, want the server", last.Args)
 	}
 }
+
+func TestDescribeServer(t *testing.T) {
+	p, err := NewSpec(Config{Servers: 3, Values: 2, MaxTerm: 3, MaxLog: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := p.Init()
+	var u State
+	if !p.Timeout(&s, &u, 1) {
+		t.Fatal("Timeout(n1) not enabled in Init")
+	}
+	got := p.DescribeServer(&u, 1)
+	want := "n1: currentTerm 2, state Candidate, votedFor n1, log [], commitIndex 0, votesResponded {n1}, votesGranted {n1}, nextIndex [1 1 1], matchIndex [0 0 0]"
+	if got != want {
+		t.Errorf("DescribeServer = %q, want %q", got, want)
+	}
+	if ch := p.Changes(&s, &u); len(ch) != 1 || ch[0] != "n1: currentTerm 2, state Candidate, votedFor n1, votesResponded {n1}, votesGranted {n1}" {
+		t.Errorf("Changes = %q", ch)
+	}
+}

@@ -38,6 +38,7 @@ type simFlags struct {
 	servers  int
 	duration time.Duration
 	events   int
+	validate bool
 }
 
 func (f *simFlags) register(fs *flag.FlagSet) {
@@ -45,17 +46,18 @@ func (f *simFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.servers, "servers", 5, "servers in the cluster (1 to 9)")
 	fs.DurationVar(&f.duration, "duration", time.Minute, "virtual time of the fault phase, before the network heals")
 	fs.IntVar(&f.events, "events", 0, "end the fault phase after this many events (0: no limit)")
+	fs.BoolVar(&f.validate, "validate", false, "check every step of every node against the executable spec, while the run stays within the spec's bounds (docs/simulation.md)")
 }
 
 func (f *simFlags) options(seed uint64) sim.Options {
-	return sim.Options{Seed: seed, Schedule: f.schedule, Servers: f.servers, Duration: f.duration, Events: f.events, Wrap: simWrapForTest}
+	return sim.Options{Seed: seed, Schedule: f.schedule, Servers: f.servers, Duration: f.duration, Events: f.events, Validate: f.validate, Wrap: simWrapForTest}
 }
 
 // simWrapForTest, if set, wraps every node of every run: the tests plant
 // bugs with it.
 var simWrapForTest func(id int, c sim.Core) sim.Core
 
-const simUsage = `usage: raftspec sim [-seed S] [-schedule NAME] [-servers N] [-duration D] [-events K] [-o FILE]
+const simUsage = `usage: raftspec sim [-seed S] [-schedule NAME] [-servers N] [-duration D] [-events K] [-validate] [-o FILE]
 
 Runs the reference core under the deterministic simulator (tests/sim) for
 one seed and prints its event log: one line per event, in virtual time.
@@ -122,6 +124,9 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "seed %d, schedule %s, %d servers: %d events, %.1fs virtual, %d commands, %d crashes, %v wall; %s\n",
 		*seed, r.Options.Schedule, r.Options.Servers, r.Events, r.Virtual.Seconds(), r.Commands, r.Crashes,
 		time.Since(begin).Round(time.Millisecond), invariantsNote())
+	if opts.Validate {
+		fmt.Fprintf(stderr, "trace validation: %s\n", r.Trace)
+	}
 	if r.Err != nil {
 		fmt.Fprintf(stderr, "FAIL %v\n", r.Err)
 		return 1
@@ -153,6 +158,8 @@ type simStress struct {
 	events  int64
 	virtual time.Duration
 	outDir  string
+	// with -validate: steps validated, and runs that left the spec's bounds
+	steps, outOfBounds int
 }
 
 func runStressSim(cfg stressConfig, stdout, stderr io.Writer) int {
@@ -224,6 +231,10 @@ func (s *simStress) one(seed uint64) {
 	s.done++
 	s.events += int64(r.Events)
 	s.virtual += r.Virtual
+	s.steps += r.Trace.Steps
+	if r.Trace.Why != "" {
+		s.outOfBounds++
+	}
 	if s.bar != nil {
 		s.bar.Add(1)
 	}
@@ -287,6 +298,9 @@ func (s *simStress) summary(w io.Writer, wall time.Duration, interrupted bool) {
 		fmt.Fprintf(w, " (interrupted: %d seeds not run)", s.n-s.done)
 	}
 	fmt.Fprintln(w)
+	if s.flags.validate {
+		fmt.Fprintf(w, "trace validation: %d steps validated; %d of %d runs left the spec's bounds before they ended (validated up to there)\n", s.steps, s.outOfBounds, s.done)
+	}
 	if s.outDir != "" {
 		fmt.Fprintf(w, "event logs of failed seeds: %s\n", s.outDir)
 	}

@@ -52,7 +52,7 @@ type stressConfig struct {
 }
 
 const stressUsage = `usage: raftspec stress -run PATTERN [-n N] [-p P] [-race] [-invariants=false] [-timeout D] [-o DIR]
-       raftspec stress -sim [-n N] [-p P] [-seed S] [-schedule NAME] [-servers N] [-duration D] [-events K] [-o DIR]
+       raftspec stress -sim [-n N] [-p P] [-seed S] [-schedule NAME] [-servers N] [-duration D] [-events K] [-validate] [-o DIR]
 
 With -run, it builds the test binary of the tests package once, then runs every Go test
 whose name PATTERN matches (as go test -run does: "Figure8Unreliable" selects
@@ -106,7 +106,7 @@ func parseStressFlags(args []string, stderr io.Writer) (cfg stressConfig, code i
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for _, name := range []string{"seed", "schedule", "servers", "duration", "events"} {
+	for _, name := range []string{"seed", "schedule", "servers", "duration", "events", "validate"} {
 		if set[name] && !cfg.useSim {
 			return bad("-%s is a flag of -sim", name)
 		}

@@ -79,6 +79,10 @@ type Options struct {
 	Log io.Writer
 	// Wrap, if set, wraps each node as it is made: a test plants a bug.
 	Wrap func(id int, c Core) Core
+	// Validate checks every step of every node against the executable
+	// spec while the run stays within the spec's bounds (trace.go;
+	// Result.Trace says how far it went).
+	Validate bool
 
 	_ struct{} // disallow positional literals, for extensibility
 }
@@ -114,6 +118,7 @@ type Result struct {
 	Elected  int           // terms with a leader
 	Commands int           // commands applied, at the highest index applied anywhere
 	Crashes  int
+	Trace    TraceStats // with Options.Validate
 	// Err is the first failure, nil if the run passed.
 	Err *Failure
 }
@@ -139,6 +144,9 @@ func ReplayCommand(o Options) string {
 	cmd := fmt.Sprintf("go run -tags invariants ./cmd/raftspec sim -seed %d -schedule %s -servers %d -duration %v", o.Seed, o.Schedule, o.Servers, o.Duration)
 	if o.Events > 0 {
 		cmd += fmt.Sprintf(" -events %d", o.Events)
+	}
+	if o.Validate {
+		cmd += " -validate"
 	}
 	return cmd
 }
@@ -183,7 +191,8 @@ type Sim struct {
 	crashes int
 
 	log logger
-	err error // the first failure
+	err error   // the first failure
+	tv  *tracer // with Options.Validate
 }
 
 // Run runs one simulation. The error is for bad Options only; a failed
@@ -198,6 +207,9 @@ func Run(o Options) (*Result, error) {
 		Elected: len(s.leaders), Commands: len(s.ledger.cmds) - 1, Crashes: s.crashes}
 	if r.Commands < 0 {
 		r.Commands = 0
+	}
+	if s.tv != nil {
+		r.Trace = s.tv.stats
 	}
 	if s.err != nil {
 		r.Err = &Failure{Seed: o.Seed, Schedule: s.opt.Schedule, Event: s.events, Line: s.log.last, Err: s.err, Replay: ReplayCommand(s.opt)}
@@ -283,6 +295,7 @@ func (s *Sim) start(i int) {
 	}
 	nd.commit = nd.core.Status().CommitIndex
 	s.log.line(s, i, topicCrash, "start", "term %d last %d base %d", c.Status().Term, c.Status().LastIndex, c.Status().Base)
+	s.traceStarted(i, c)
 	// Ticks start at a random phase within the first interval.
 	s.at(1+s.rng.Int64N(s.us(TickInterval)), event{kind: evTick, node: i, inc: nd.inc})
 }
@@ -604,6 +617,7 @@ func (s *Sim) input(i int, topic Topic, what string, m *raft.Message, in func(Co
 		s.log.msg(s, m, what)
 	}
 	s.changes(i, before, nd.core.Status())
+	s.traceStep(i, what, m)
 	s.flush(i)
 }
 
