@@ -15,6 +15,7 @@ const (
 	evFault                     // the schedule acts
 	evRestart                   // node restarts from its stable storage
 	evCrashNow                  // fallback of a crash planned at a flush point
+	evService                   // node's service takes what it was handed
 	evHeal                      // the fault phase ends
 	evDeadline                  // the liveness bound expires
 )

@@ -25,6 +25,16 @@ type Schedule struct {
 	// [0, 2*FaultEvery)); act is what one does.
 	FaultEvery int64
 	act        func(s *Sim)
+
+	// The services: each takes what its node hands out after up to
+	// ServiceLag µs, or, with probability ServiceStall, after a stall of
+	// 50–300 ms (a slow service, while its node goes on).
+	ServiceLag   int64
+	ServiceStall float64
+	// Requests too are held back by LongDelay (the lab's labrpc holds
+	// back only replies): requests overtake each other, and an old one
+	// arrives after newer ones (raft-bugs.md M2, M19).
+	LongDelayRequests bool
 }
 
 // Schedules are the schedules Run knows, by name.
@@ -42,7 +52,7 @@ func init() {
 			Name: "figure8",
 			Doc: "the lab's Figure8: a reliable network; the leader crashes half the time, at any point " +
 				"(between persisting and sending included), and crashed servers restart whenever fewer than a majority are up",
-			MaxDelay: 2000, FaultEvery: 120e3,
+			MaxDelay: 2000, FaultEvery: 120e3, ServiceLag: 2000, ServiceStall: 0.02,
 			act: actFigure8,
 		},
 		{
@@ -50,6 +60,7 @@ func init() {
 			Doc: "the lab's Figure8Unreliable: 10% of messages lost, 2% duplicated, two thirds of replies held back " +
 				"200 ms to 2.2 s; the leader is cut off half the time, and servers reconnect whenever fewer than a majority are connected",
 			Drop: 0.1, Duplicate: 0.02, MaxDelay: 27000, LongDelay: 2.0 / 3, FaultEvery: 120e3,
+			ServiceLag: 2000, ServiceStall: 0.02,
 			act: actFigure8Unreliable,
 		},
 		{
@@ -57,6 +68,15 @@ func init() {
 			Doc: "the lab's churn: 10% of messages lost, 2% duplicated; servers crash (at any point), restart, " +
 				"are cut off and reconnected, and links are cut one way, at random",
 			Drop: 0.1, Duplicate: 0.02, MaxDelay: 27000, FaultEvery: 350e3,
+			ServiceLag: 2000, ServiceStall: 0.02,
+			act: actChurn,
+		},
+		{
+			Name: "reorder",
+			Doc: "churn's faults on a network that reorders everything: 5% of messages lost, 5% duplicated, " +
+				"30% of requests and replies held back 200 ms to 2.2 s; services stall often",
+			Drop: 0.05, Duplicate: 0.05, MaxDelay: 27000, LongDelay: 0.3, LongDelayRequests: true, FaultEvery: 350e3,
+			ServiceLag: 2000, ServiceStall: 0.05,
 			act: actChurn,
 		},
 	} {

@@ -17,6 +17,10 @@ type service struct {
 	chain  uint64
 	maxCmd int
 	since  int // commands applied since the last snapshot
+	// queue is what the node handed out and the service has not taken
+	// yet; busy says an evService is scheduled to take it.
+	queue []raftapi.ApplyMsg
+	busy  bool
 }
 
 // ledger is what every service of a run applied, by index: the first

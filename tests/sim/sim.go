@@ -438,6 +438,10 @@ func (s *Sim) handle(e event) {
 			s.sc.act(s)
 			s.at(s.faultGap(), event{kind: evFault})
 		}
+	case evService:
+		if nd := s.nodes[e.node]; !nd.down && nd.inc == e.inc {
+			s.serve(e.node)
+		}
 	case evCrashNow:
 		if nd := s.nodes[e.node]; !nd.down && nd.inc == e.inc && nd.crashAtFlush {
 			s.crashNow(e.node, "crash")
@@ -558,7 +562,7 @@ func (s *Sim) delay(reply bool) int64 {
 	if s.healed {
 		return 100 + s.rng.Int64N(2000)
 	}
-	if reply && s.sc.LongDelay > 0 && s.rng.Float64() < s.sc.LongDelay {
+	if (reply || s.sc.LongDelayRequests) && s.sc.LongDelay > 0 && s.rng.Float64() < s.sc.LongDelay {
 		return 200e3 + s.rng.Int64N(1+s.rng.Int64N(2e6))
 	}
 	return 100 + s.rng.Int64N(s.sc.MaxDelay)
@@ -642,36 +646,62 @@ func (s *Sim) flush(i int) {
 		for _, m := range out.Messages {
 			s.send(m)
 		}
-		snapshot := false
-		for _, a := range out.Apply {
-			if err := nd.svc.apply(i, a, &s.ledger); err != nil {
-				s.fail(err)
-				return
-			}
-			if a.CommandValid {
-				s.obs.ApplyCommand(i, a.CommandIndex, a.Command)
-			} else {
-				s.obs.ApplySnapshot(i, a.SnapshotIndex, a.SnapshotTerm)
-				s.log.line(s, i, topicSnapshot, "install", "snapshot %d/%d", a.SnapshotIndex, a.SnapshotTerm)
-			}
-			snapshot = snapshot || nd.svc.since >= SnapshotEvery
-		}
+		// The service takes what the node hands out later, as the
+		// driver's applier runs behind the core.
 		if len(out.Apply) > 0 {
-			s.log.applied(s, i, out.Apply)
+			nd.svc.queue = append(nd.svc.queue, out.Apply...)
+			if !nd.svc.busy {
+				nd.svc.busy = true
+				s.at(s.serviceDelay(), event{kind: evService, node: i, inc: nd.inc})
+			}
 		}
 		if err := nd.core.Advance(); err != nil {
 			s.fail(fmt.Errorf("Advance: %w", err))
 			return
 		}
-		if snapshot {
-			nd.svc.since = 0
-			if err := nd.core.Snapshot(nd.svc.last, nd.svc.snapshot()); err != nil {
-				s.fail(fmt.Errorf("n%d Snapshot(%d): %w", i, nd.svc.last, err))
-				return
-			}
-			s.log.line(s, i, topicSnapshot, "snapshot", "through %d", nd.svc.last)
+	}
+}
+
+// serviceDelay is how long a service takes to get to what its node handed
+// out: up to the schedule's ServiceLag, or with probability ServiceStall a
+// stall of 50–300 ms (a slow service; the window of raft-bugs.md M19).
+func (s *Sim) serviceDelay() int64 {
+	if s.sc.ServiceStall > 0 && s.rng.Float64() < s.sc.ServiceStall {
+		return 50e3 + s.rng.Int64N(250e3)
+	}
+	if s.sc.ServiceLag == 0 {
+		return 0
+	}
+	return s.rng.Int64N(s.sc.ServiceLag + 1)
+}
+
+// serve applies what node i handed its service and the service has not
+// taken yet, checks it, and snapshots every SnapshotEvery commands (an
+// input of the node).
+func (s *Sim) serve(i int) {
+	nd := s.nodes[i]
+	batch := nd.svc.queue
+	nd.svc.queue, nd.svc.busy = nil, false
+	for _, a := range batch {
+		if err := nd.svc.apply(i, a, &s.ledger); err != nil {
+			s.fail(err)
+			return
+		}
+		if a.CommandValid {
+			s.obs.ApplyCommand(i, a.CommandIndex, a.Command)
+		} else {
+			s.obs.ApplySnapshot(i, a.SnapshotIndex, a.SnapshotTerm)
+			s.log.line(s, i, topicSnapshot, "install", "snapshot %d/%d", a.SnapshotIndex, a.SnapshotTerm)
 		}
 	}
+	s.log.applied(s, i, batch)
+	if nd.svc.since < SnapshotEvery {
+		return
+	}
+	nd.svc.since = 0
+	last, data := nd.svc.last, nd.svc.snapshot()
+	s.input(i, topicSnapshot, "snapshot", nil, func(c Core) error { return c.Snapshot(last, data) })
+	s.log.line(s, i, topicSnapshot, "snapshot", "through %d", last)
 }
 
 // changes logs what an input changed of node i's state, and checks
