@@ -151,6 +151,9 @@ type simStress struct {
 	out   string // where failed seeds' event logs go; "": a new temporary directory
 	log   io.Writer
 	bar   *progressbar.ProgressBar
+	// failfast stops at the first failed seed (cancel stops the feed).
+	failfast bool
+	cancel   func()
 
 	mu      sync.Mutex
 	done    int
@@ -164,11 +167,14 @@ type simStress struct {
 
 func runStressSim(cfg stressConfig, stdout, stderr io.Writer) int {
 	s := &simStress{flags: cfg.sim, first: cfg.seed, n: cfg.n, p: cfg.p, out: cfg.out, log: stderr}
-	if _, err := sim.Run(s.flags.options(s.first)); err != nil { // validates the options
+	s.failfast = cfg.failfast
+	if err := sim.CheckOptions(s.flags.options(s.first)); err != nil {
 		return failer(stderr, "raftspec stress")(2, "%v", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	ctx, s.cancel = context.WithCancel(ctx)
+	defer s.cancel()
 	if f, isFile := stderr.(*os.File); isFile && term.IsTerminal(int(f.Fd())) {
 		s.bar = progressbar.NewOptions(cfg.n,
 			progressbar.OptionSetWriter(stderr),
@@ -186,7 +192,15 @@ func runStressSim(cfg stressConfig, stdout, stderr io.Writer) int {
 		s.bar.Finish()
 	}
 	wall := time.Since(begin)
-	s.summary(stdout, wall, ctx.Err() != nil)
+	stopped := ""
+	switch {
+	case s.done == s.n:
+	case s.failfast && s.failed > 0:
+		stopped = "stopped at the first failure"
+	case ctx.Err() != nil:
+		stopped = "interrupted"
+	}
+	s.summary(stdout, wall, stopped)
 	if s.failed > 0 {
 		return 1
 	}
@@ -224,7 +238,18 @@ func (s *simStress) one(seed uint64) {
 	r, _ := sim.Run(opts) // the options were checked before
 	var report string
 	if r.Err != nil {
-		report = s.replay(opts, r.Err)
+		s.mu.Lock()
+		s.failed++
+		k := s.failed
+		s.mu.Unlock()
+		if k <= keepLogs {
+			report = s.replay(opts, r.Err)
+		} else {
+			report = fmt.Sprintf("FAIL seed %d at event %d: %v\n", seed, r.Err.Event, firstLine([]string{r.Err.Err.Error()}))
+		}
+		if s.failfast {
+			s.cancel()
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -241,12 +266,15 @@ func (s *simStress) one(seed uint64) {
 	if r.Err == nil {
 		return
 	}
-	s.failed++
 	if s.bar != nil {
 		s.bar.Clear()
 	}
 	fmt.Fprint(s.log, report)
 }
+
+// keepLogs is how many failed seeds stress -sim runs again to save their
+// event logs; later failures get one line each.
+const keepLogs = 10
 
 // replay runs a failed seed again with its event log going to a file, and
 // says what failed, how to replay it and where the log is.
@@ -290,12 +318,12 @@ func (s *simStress) logPath(seed uint64) (string, error) {
 	return filepath.Join(s.outDir, fmt.Sprintf("seed-%d.log", seed)), nil
 }
 
-func (s *simStress) summary(w io.Writer, wall time.Duration, interrupted bool) {
+func (s *simStress) summary(w io.Writer, wall time.Duration, stopped string) {
 	ratio := s.virtual.Seconds() / wall.Seconds()
 	fmt.Fprintf(w, "seeds %d, failed %d; simulated %.0fs in %d events; wall %.1fs; simulated/real %.0f:1 (%.0f:1 per worker)",
 		s.done, s.failed, s.virtual.Seconds(), s.events, wall.Seconds(), ratio, ratio/float64(s.p))
-	if interrupted {
-		fmt.Fprintf(w, " (interrupted: %d seeds not run)", s.n-s.done)
+	if stopped != "" {
+		fmt.Fprintf(w, " (%s: %d seeds not run)", stopped, s.n-s.done)
 	}
 	fmt.Fprintln(w)
 	if s.flags.validate {

@@ -148,3 +148,23 @@ func TestLogs(t *testing.T) {
 		t.Errorf("a bad line: exit %d, stderr %q; want 1 naming line 1", code, stderr.String())
 	}
 }
+
+// -failfast stops at the first failed seed; past the first ten failures a
+// failure gets one line and no saved log.
+func TestStressSimFailfastAndKeep(t *testing.T) {
+	simWrapForTest = func(_ int, c sim.Core) sim.Core { return lazy{c} }
+	defer func() { simWrapForTest = nil }()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"stress", "-sim", "-n", "50", "-p", "1", "-failfast", "-schedule", "calm", "-duration", "1s", "-o", t.TempDir()}, &stdout, &stderr)
+	if code != 1 || !strings.HasPrefix(stdout.String(), "seeds 1, failed 1;") || !strings.Contains(stdout.String(), "(stopped at the first failure: 49 seeds not run)") {
+		t.Errorf("-failfast: exit %d, summary %q", code, stdout.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	dir := t.TempDir()
+	code = run([]string{"stress", "-sim", "-n", "12", "-p", "2", "-schedule", "calm", "-duration", "1s", "-o", dir}, &stdout, &stderr)
+	logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	if code != 1 || len(logs) != keepLogs || strings.Count(stderr.String(), "FAIL seed") != 12 || strings.Count(stderr.String(), "replay:") != keepLogs {
+		t.Errorf("12 failures: exit %d, %d logs saved, stderr:\n%s", code, len(logs), stderr.String())
+	}
+}

@@ -46,13 +46,14 @@ type stressConfig struct {
 	out        string        // where failed runs' output goes; "": a new temporary directory
 
 	// -sim: seeds of the deterministic simulator instead of test runs.
-	useSim bool
-	seed   uint64 // the first seed
-	sim    simFlags
+	useSim   bool
+	seed     uint64 // the first seed
+	sim      simFlags
+	failfast bool // stop at the first failed seed
 }
 
 const stressUsage = `usage: raftspec stress -run PATTERN [-n N] [-p P] [-race] [-invariants=false] [-timeout D] [-o DIR]
-       raftspec stress -sim [-n N] [-p P] [-seed S] [-schedule NAME] [-servers N] [-duration D] [-events K] [-validate] [-o DIR]
+       raftspec stress -sim [-n N] [-p P] [-seed S] [-schedule NAME] [-servers N] [-duration D] [-events K] [-validate] [-failfast] [-o DIR]
 
 With -run, it builds the test binary of the tests package once, then runs every Go test
 whose name PATTERN matches (as go test -run does: "Figure8Unreliable" selects
@@ -68,9 +69,10 @@ failed and, for an invariant, the transcript that led to it.
 With -sim, it runs seeds S to S+N-1 of the deterministic simulator
 (tests/sim: the reference core, a virtual clock, one PRNG per seed) under
 a fault schedule, P seeds at a time in this process, and prints how much
-virtual time that was and how fast. For every failed seed it prints what
-failed and the command that replays it (raftspec sim -seed ...), and saves
-its event log. Build it with -tags invariants to check every property
+virtual time that was and how fast. For each of the first 10 failed seeds
+it prints what failed and the command that replays it (raftspec sim -seed
+...), and saves its event log; later ones get a line each. -failfast stops
+at the first failure. Build it with -tags invariants to check every property
 after every transition: go run -tags invariants ./cmd/raftspec stress -sim.
 Schedules:
 %s
@@ -93,6 +95,7 @@ func parseStressFlags(args []string, stderr io.Writer) (cfg stressConfig, code i
 	fs.StringVar(&cfg.out, "o", "", "directory for the output of failed runs (default: a new temporary directory)")
 	fs.BoolVar(&cfg.useSim, "sim", false, "run seeds of the deterministic simulator instead of Go tests")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "with -sim: the first seed")
+	fs.BoolVar(&cfg.failfast, "failfast", false, "with -sim: stop at the first failed seed")
 	cfg.sim.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -106,7 +109,7 @@ func parseStressFlags(args []string, stderr io.Writer) (cfg stressConfig, code i
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for _, name := range []string{"seed", "schedule", "servers", "duration", "events", "validate"} {
+	for _, name := range []string{"seed", "schedule", "servers", "duration", "events", "validate", "failfast"} {
 		if set[name] && !cfg.useSim {
 			return bad("-%s is a flag of -sim", name)
 		}

@@ -195,6 +195,10 @@ type Sim struct {
 	tv  *tracer // with Options.Validate
 }
 
+// CheckOptions says what is wrong with o, if anything: Run would refuse
+// it with this error.
+func CheckOptions(o Options) error { return o.defaults() }
+
 // Run runs one simulation. The error is for bad Options only; a failed
 // check is Result.Err.
 func Run(o Options) (*Result, error) {
