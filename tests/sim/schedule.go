@@ -35,6 +35,9 @@ type Schedule struct {
 	// back only replies): requests overtake each other, and an old one
 	// arrives after newer ones (raft-bugs.md M2, M19).
 	LongDelayRequests bool
+	// SnapshotEvery, if not 0, replaces sim.SnapshotEvery: how many
+	// commands a service applies between its snapshots.
+	SnapshotEvery int
 }
 
 // Schedules are the schedules Run knows, by name.
@@ -74,9 +77,9 @@ func init() {
 		{
 			Name: "reorder",
 			Doc: "churn's faults on a network that reorders everything: 5% of messages lost, 5% duplicated, " +
-				"30% of requests and replies held back 200 ms to 2.2 s; services stall often",
+				"30% of requests and replies held back 200 ms to 2.2 s; services stall often and snapshot every 10 commands",
 			Drop: 0.05, Duplicate: 0.05, MaxDelay: 27000, LongDelay: 0.3, LongDelayRequests: true, FaultEvery: 350e3,
-			ServiceLag: 2000, ServiceStall: 0.05,
+			ServiceLag: 2000, ServiceStall: 0.05, SnapshotEvery: 10,
 			act: actChurn,
 		},
 	} {

@@ -58,7 +58,7 @@ const (
 	ElectionTicks  = 15
 	HeartbeatTicks = 5
 	// SnapshotEvery is how many commands a service applies between its
-	// snapshots.
+	// snapshots, unless its schedule says otherwise.
 	SnapshotEvery = 25
 )
 
@@ -679,6 +679,13 @@ func (s *Sim) serviceDelay() int64 {
 	return s.rng.Int64N(s.sc.ServiceLag + 1)
 }
 
+func (s *Sim) snapshotEvery() int {
+	if s.sc.SnapshotEvery > 0 {
+		return s.sc.SnapshotEvery
+	}
+	return SnapshotEvery
+}
+
 // serve applies what node i handed its service and the service has not
 // taken yet, checks it, and snapshots every SnapshotEvery commands (an
 // input of the node).
@@ -699,7 +706,7 @@ func (s *Sim) serve(i int) {
 		}
 	}
 	s.log.applied(s, i, batch)
-	if nd.svc.since < SnapshotEvery {
+	if nd.svc.since < s.snapshotEvery() {
 		return
 	}
 	nd.svc.since = 0
