@@ -3,6 +3,8 @@ package tests
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,7 +18,7 @@ import (
 type ClusterOptions struct {
 	Unreliable bool   // lose and delay messages from the start
 	Snapshot   bool   // the applier calls Snapshot every 10 applied entries (3D)
-	Seed       uint64 // the network's PRNG seed; 0 picks one
+	Seed       uint64 // the seed of the cluster's PRNGs; 0: RAFTSPEC_SEED, or a random one
 	service    startService
 	histories  *histories    // where History records; nil: nowhere
 	clock      *atomic.Int64 // where the network notes the virtual time of each call; nil: nowhere
@@ -30,6 +32,16 @@ type ClusterOptions struct {
 // returns it, the RPC receivers to register beside it, and what ends the
 // service on a crash.
 type startService func(i int, ends []raftapi.Peer, p *Persister, mk raftapi.MakeFunc) (rf raftapi.Raft, rcvrs []any, kill func())
+
+// SeedEnv names the environment variable that fixes the seed of every
+// cluster whose options do not: a failure prints its seed, and running the
+// scenario again with SeedEnv set to it repeats the random choices of the
+// harness (the network's losses and delays, the commands, the victims) and
+// of the reference (its election timeouts, through raft.Harness). It does
+// not repeat the goroutine interleavings, which the Go scheduler picks: a
+// failure that needs one may still not recur. The simulator (raftspec sim)
+// replays a run exactly.
+const SeedEnv = "RAFTSPEC_SEED"
 
 // Cluster is n servers made by one raftapi.MakeFunc, joined by a Network,
 // each with its applier and its Persister, as in the lab's tester. Its
@@ -74,6 +86,12 @@ type Cluster struct {
 // NewCluster makes n servers with mk, starts and connects them all.
 func NewCluster(t testing.TB, mk raftapi.MakeFunc, n int, opts ClusterOptions) *Cluster {
 	seed := opts.Seed
+	if env := os.Getenv(SeedEnv); seed == 0 && env != "" {
+		var err error
+		if seed, err = strconv.ParseUint(env, 10, 64); err != nil || seed == 0 {
+			t.Fatalf("%s=%q: not a seed (a number from 1 to 2^64-1, as a failure reports it)", SeedEnv, env)
+		}
+	}
 	if seed == 0 {
 		seed = rand.Uint64()
 	}

@@ -77,6 +77,12 @@
 //   - Virtual-time bounds (elections within 5 s, the RPC counts) measure
 //     the protocol, not CPU cost: a slow implementation passes them.
 //
+// Every cluster has a seed (ClusterOptions.Seed, else RAFTSPEC_SEED, else
+// a random one) from which the harness draws every random choice and the
+// reference its election timeouts (raft.Harness). A failed scenario logs
+// its seed; RAFTSPEC_SEED repeats those choices, not the goroutine
+// interleavings.
+//
 // The Go tests that run each scenario against the reference, under the
 // lab's names (TestFigure83C, TestConcurrent4B), are generated from the
 // scenario tables into entrypoints_test.go by go generate ./tests/

@@ -16,6 +16,7 @@ type recTB struct {
 	testing.TB
 	mu   sync.Mutex
 	msgs []string
+	logs []string // what Logf said, apart: a log is not a failure
 }
 
 func (r *recTB) record(format string, args ...any) {
@@ -27,7 +28,11 @@ func (r *recTB) record(format string, args ...any) {
 func (r *recTB) Errorf(format string, args ...any) { r.record(format, args...) }
 func (r *recTB) Fatalf(format string, args ...any) { r.record(format, args...); runtime.Goexit() }
 func (r *recTB) FailNow()                          { r.record("FailNow"); runtime.Goexit() }
-func (r *recTB) Logf(format string, args ...any)   {}
+func (r *recTB) Logf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.logs = append(r.logs, fmt.Sprintf(format, args...))
+}
 func (r *recTB) Failed() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -259,3 +259,22 @@ func TestLeakKindsIgnoreWaitTime(t *testing.T) {
 		}
 	}
 }
+
+// A failed scenario says its seed, and RAFTSPEC_SEED gives a cluster that
+// seed.
+func TestFailureSaysSeed(t *testing.T) {
+	t.Setenv(SeedEnv, "4242")
+	var rec *recTB
+	withFakeCluster(t, func(w *fakeWorld) { w.skipIndex = 2 }, func(c *Cluster, r *recTB) {
+		rec = r
+		if c.Seed() != 4242 {
+			t.Errorf("Seed() = %d with %s=4242", c.Seed(), SeedEnv)
+		}
+		c.One(100, 3, false)
+		c.One(200, 3, false)
+	})
+	wantFailure(t, rec, "apply out of order")
+	if logs := strings.Join(rec.logs, "\n"); !strings.Contains(logs, "seed 4242: RAFTSPEC_SEED=4242") {
+		t.Errorf("logs %q: want the failure's seed", logs)
+	}
+}

@@ -49,6 +49,7 @@ type Stats struct {
 	Ops         int     `json:"ops"`        // KV scenarios: client operations completed; 0 for Raft ones
 	Goroutines  int     `json:"goroutines"` // the peak of the scenario's goroutines
 	Evals       int64   `json:"evals"`      // invariant evaluations (0: no invariants observed)
+	Seed        uint64  `json:"seed"`       // the cluster's seed: RAFTSPEC_SEED repeats its random choices
 	// LeakKinds counts the kinds of goroutine alive 10 s after every
 	// server was killed; Leaks lists the first maxStatsLeaks of them
 	// (each "N × [status] function (file:line) ← ...", cut to

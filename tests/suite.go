@@ -282,13 +282,16 @@ func (c *Cluster) end(name string, w io.Writer) *Stats {
 			len(leaks), drainTime, strings.Join(leaks, "\n\t"))
 	}
 	st := &Stats{Scenario: name, Result: ResultOK, Seconds: elapsed.Seconds(), Peers: c.n, RPCs: c.RPCTotal(), Bytes: c.Bytes(),
-		Cmds: c.MaxIndex(), Goroutines: c.net.PeakGoroutines(), Evals: c.obs.evaluations()}
+		Cmds: c.MaxIndex(), Goroutines: c.net.PeakGoroutines(), Evals: c.obs.evaluations(), Seed: c.seed}
 	st.setLeaks(leaks)
 	switch {
 	case len(leaks) > 0 && !failedBefore:
 		st.Result = ResultLeak // correct as far as the checks saw, but Kill left goroutines running
 	case c.t.Failed():
 		st.Result = ResultFailed
+	}
+	if c.t.Failed() {
+		c.t.Logf("seed %d: %s=%d runs it again with the same random choices of the harness and the reference (not the same goroutine interleavings)", c.seed, SeedEnv, c.seed)
 	}
 	fmt.Fprintln(w, st.summaryLine())
 	return st

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -134,12 +135,14 @@ func TestCheckDirEndToEnd(t *testing.T) {
 		"--- FAIL InitialElection3A\n    scenarios_3a.go:",
 		"expected one leader",
 		"    log: ",
-		"    rerun: raftspec check -run '^InitialElection3A$' -v " + dir,
 		"FAIL: 0 passed, 1 failed",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q", want)
 		}
+	}
+	if !regexp.MustCompile(`    rerun: RAFTSPEC_SEED=[1-9][0-9]* raftspec check -run '\^InitialElection3A\$' -v ` + regexp.QuoteMeta(dir)).MatchString(out) {
+		t.Errorf("stdout lacks the rerun command with the run's seed")
 	}
 	if code != 1 || t.Failed() {
 		t.Fatalf("check DIR = %d; stdout:\n%s\nstderr:\n%s", code, out, stderr.String())

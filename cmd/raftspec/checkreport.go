@@ -364,11 +364,15 @@ func (rep *checkReport) writeRerun(w io.Writer, sr *scenarioResult, r *runResult
 	if r.Log != "" {
 		fmt.Fprintf(w, "    log: %s\n", r.Log)
 	}
+	seed := "" // the same random choices, if the run said its seed
+	if r.Stats != nil && r.Stats.Seed != 0 {
+		seed = fmt.Sprintf("%s=%d ", tests.SeedEnv, r.Stats.Seed)
+	}
 	if rep.dir != "" {
-		fmt.Fprintf(w, "    rerun: raftspec check -run '^%s$' -v %s   (the failure is in your code in %s)\n", sr.Name, rep.dir, rep.dir)
+		fmt.Fprintf(w, "    rerun: %sraftspec check -run '^%s$' -v %s   (the failure is in your code in %s)\n", seed, sr.Name, rep.dir, rep.dir)
 		return
 	}
-	fmt.Fprintf(w, "    rerun: go test%s -run '^Test%s$' -count 1 -v ./tests/\n", tags, sr.Name)
+	fmt.Fprintf(w, "    rerun: %sgo test%s -run '^Test%s$' -count 1 -v ./tests/\n", seed, tags, sr.Name)
 }
 
 func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n    ") }
