@@ -13,7 +13,8 @@ import (
 // Snapshots and log compaction (§7) in the core: the log helpers against a
 // plain twin, Snapshot from the service, InstallSnapshot on a follower,
 // restart from a snapshot. The seeded simulation, in which the service runs
-// behind the core as it does under the driver, is in snapshot_sim_test.go.
+// behind the core as it does under the driver, is the deterministic simulator
+// (tests/sim).
 
 // ---- The log helpers ----
 

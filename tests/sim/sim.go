@@ -118,6 +118,7 @@ type Result struct {
 	Elected  int           // terms with a leader
 	Commands int           // commands applied, at the highest index applied anywhere
 	Crashes  int
+	Installs int        // snapshots services installed from their nodes (InstallSnapshot's)
 	Trace    TraceStats // with Options.Validate
 	// Err is the first failure, nil if the run passed.
 	Err *Failure
@@ -159,7 +160,7 @@ type srv struct {
 	state  []byte
 	snap   []byte
 	svc    *service
-	commit int // commitIndex as last seen, for the monotonic check
+	last   raft.Status // as last seen, for localOrder
 	// crashAtFlush: crash at the next flush, after persisting and before
 	// sending.
 	crashAtFlush bool
@@ -188,7 +189,8 @@ type Sim struct {
 	nextCmd int
 	// liveness
 	healCmd int // the first command proposed after healing; 0 none yet
-	crashes int
+	crashes  int
+	installs int
 
 	log logger
 	err error   // the first failure
@@ -208,7 +210,7 @@ func Run(o Options) (*Result, error) {
 	s := newSim(o)
 	s.run()
 	r := &Result{Options: s.opt, Events: s.events, Virtual: time.Duration(s.now) * time.Microsecond,
-		Elected: len(s.leaders), Commands: len(s.ledger.cmds) - 1, Crashes: s.crashes}
+		Elected: len(s.leaders), Commands: len(s.ledger.cmds) - 1, Crashes: s.crashes, Installs: s.installs}
 	if r.Commands < 0 {
 		r.Commands = 0
 	}
@@ -297,7 +299,7 @@ func (s *Sim) start(i int) {
 	if s.opt.Wrap != nil {
 		nd.core = s.opt.Wrap(i, c)
 	}
-	nd.commit = nd.core.Status().CommitIndex
+	nd.last = nd.core.Status()
 	s.log.line(s, i, topicCrash, "start", "term %d last %d base %d", c.Status().Term, c.Status().LastIndex, c.Status().Base)
 	s.traceStarted(i, c)
 	// Ticks start at a random phase within the first interval.
@@ -703,6 +705,7 @@ func (s *Sim) serve(i int) {
 		} else {
 			s.obs.ApplySnapshot(i, a.SnapshotIndex, a.SnapshotTerm)
 			s.log.line(s, i, topicSnapshot, "install", "snapshot %d/%d", a.SnapshotIndex, a.SnapshotTerm)
+			s.installs++
 		}
 	}
 	s.log.applied(s, i, batch)
@@ -739,10 +742,30 @@ func (s *Sim) changes(i int, a, b raft.Status) {
 		s.log.line(s, i, topicCommit, "commit", "%d → %d", a.CommitIndex, b.CommitIndex)
 	}
 	nd := s.nodes[i]
-	if b.CommitIndex < nd.commit {
-		s.fail(fmt.Errorf("CommitIndex: n%d's commitIndex went from %d to %d", i, nd.commit, b.CommitIndex))
+	if err := localOrder(i, nd.last, b); err != nil {
+		s.fail(err)
 	}
-	nd.commit = b.CommitIndex
+	nd.last = b
+}
+
+// localOrder checks the local properties of node i across one input, from
+// its Status before (last) to after (now), in every build (-tags
+// invariants checks them too): commitIndex, lastApplied and the snapshot's
+// base never go back within an incarnation, and base, lastApplied ≤
+// commitIndex ≤ the last index.
+func localOrder(i int, last, now raft.Status) error {
+	switch {
+	case now.CommitIndex < last.CommitIndex:
+		return fmt.Errorf("CommitIndex: n%d's commitIndex went from %d to %d", i, last.CommitIndex, now.CommitIndex)
+	case now.LastApplied < last.LastApplied:
+		return fmt.Errorf("LastApplied: n%d's lastApplied went from %d to %d", i, last.LastApplied, now.LastApplied)
+	case now.Base < last.Base:
+		return fmt.Errorf("Base: n%d's snapshot base went from %d to %d", i, last.Base, now.Base)
+	case now.Base > now.CommitIndex || now.LastApplied > now.CommitIndex || now.CommitIndex > now.LastIndex:
+		return fmt.Errorf("n%d: base %d, lastApplied %d, commitIndex %d, last index %d (want base, lastApplied ≤ commitIndex ≤ last index)",
+			i, now.Base, now.LastApplied, now.CommitIndex, now.LastIndex)
+	}
+	return nil
 }
 
 // check runs the Observer's verdict after each event.
