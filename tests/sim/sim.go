@@ -154,13 +154,13 @@ func ReplayCommand(o Options) string {
 
 // srv is one server: its node, its stable storage, its service.
 type srv struct {
-	core   Core
-	down   bool
-	inc    int // incarnation: bumped by each crash
-	state  []byte
-	snap   []byte
-	svc    *service
-	last   raft.Status // as last seen, for localOrder
+	core  Core
+	down  bool
+	inc   int // incarnation: bumped by each crash
+	state []byte
+	snap  []byte
+	svc   *service
+	last  raft.Status // as last seen, for localOrder
 	// crashAtFlush: crash at the next flush, after persisting and before
 	// sending.
 	crashAtFlush bool
@@ -188,7 +188,7 @@ type Sim struct {
 	events  int
 	nextCmd int
 	// liveness
-	healCmd int // the first command proposed after healing; 0 none yet
+	healCmd  int // the first command proposed after healing; 0 none yet
 	crashes  int
 	installs int
 

@@ -202,7 +202,9 @@ func TestPlantedBugsAreFound(t *testing.T) {
 // and hold what they claim, one command per index across services.
 func TestServiceChecks(t *testing.T) {
 	var l ledger
-	cmd := func(i, c int) raftapi.ApplyMsg { return raftapi.ApplyMsg{CommandValid: true, Command: c, CommandIndex: i} }
+	cmd := func(i, c int) raftapi.ApplyMsg {
+		return raftapi.ApplyMsg{CommandValid: true, Command: c, CommandIndex: i}
+	}
 	a := &service{}
 	require := func(err error, want string) {
 		t.Helper()
