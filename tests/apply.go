@@ -147,7 +147,7 @@ func (c *Cluster) checkApply(i int, stop chan struct{}, index int, cmd any) (msg
 	}
 	for j, log := range c.logs {
 		if old, ok := log[index]; ok && !sameCommand(old, cmd) {
-			return fmt.Sprintf("apply error: commit index=%v server=%v %v != server=%v %v", index, i, cmd, j, old), true
+			return fmt.Sprintf("apply error: commit index=%v server=%v %v != server=%v %v", index, i, brief(cmd), j, brief(old)), true
 		}
 	}
 	c.logs[i][index] = cmd
@@ -208,7 +208,7 @@ func (c *Cluster) ingest(i int, stop chan struct{}, snap []byte, claimed int) (m
 		index := k + 1
 		for j, log := range c.logs {
 			if old, ok := log[index]; ok && !sameCommand(old, cmd) {
-				return fmt.Sprintf("apply error: snapshot commit index=%v server=%v %v != server=%v %v", index, i, cmd, j, old), true
+				return fmt.Sprintf("apply error: snapshot commit index=%v server=%v %v != server=%v %v", index, i, brief(cmd), j, brief(old)), true
 			}
 		}
 	}

@@ -202,10 +202,10 @@ func (c *Cluster) one(cmd any, n int, retry bool) (int, error) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		if !retry {
-			return -1, fmt.Errorf("one(%v) failed to reach agreement", cmd)
+			return -1, fmt.Errorf("one(%v) failed to reach agreement", brief(cmd))
 		}
 	}
-	return -1, fmt.Errorf("one(%v) failed to reach agreement", cmd)
+	return -1, fmt.Errorf("one(%v) failed to reach agreement", brief(cmd))
 }
 
 // Wait waits for at least n servers to apply index, backing off up to
@@ -256,4 +256,18 @@ func (c *Cluster) LogSize() int {
 		size = max(size, p.RaftStateSize())
 	}
 	return size
+}
+
+// maxCommandText bounds how much of a command a failure shows (RPCBytes3B's
+// are 5,000 bytes long).
+const maxCommandText = 60
+
+// brief formats a command for a failure message, cut to maxCommandText
+// bytes.
+func brief(cmd any) string {
+	s := fmt.Sprint(cmd)
+	if len(s) > maxCommandText {
+		return fmt.Sprintf("%s… (%d bytes)", s[:maxCommandText], len(s))
+	}
+	return s
 }

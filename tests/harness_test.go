@@ -274,7 +274,17 @@ func TestFailureSaysSeed(t *testing.T) {
 		c.One(200, 3, false)
 	})
 	wantFailure(t, rec, "apply out of order")
-	if logs := strings.Join(rec.logs, "\n"); !strings.Contains(logs, "seed 4242: RAFTSPEC_SEED=4242") {
+	if logs := strings.Join(rec.logs, "\n"); !strings.Contains(logs, "seed 4242: RAFTSPEC_SEED=4242 repeats") {
 		t.Errorf("logs %q: want the failure's seed", logs)
+	}
+}
+
+func TestBriefCutsLongCommands(t *testing.T) {
+	long := strings.Repeat("x", 5000)
+	if got := brief(long); len(got) > maxCommandText+40 || !strings.HasSuffix(got, "… (5000 bytes)") {
+		t.Errorf("brief(5000 bytes) = %q", got)
+	}
+	if got := brief(42); got != "42" {
+		t.Errorf("brief(42) = %q", got)
 	}
 }

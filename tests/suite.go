@@ -252,7 +252,7 @@ func stalled(name string, limit time.Duration) {
 	}
 	fmt.Fprintf(os.Stderr, "goroutines of the stalled scenario (not blocked first):\n%s\n", strings.Join(lines[:min(len(lines), 15)], "\n"))
 	panic(fmt.Sprintf("raftspec: in %s, virtual time has not advanced for %v of real time: some goroutine never blocks "+
-		"(a busy loop, or a refused RPC retried without a pause); run it with RAFTSPEC_WALLCLOCK=1 to hold it to the lab's 120 s limit", name, limit))
+		"(a busy loop, or a refused RPC retried without a pause); run it on the wall clock (RAFTSPEC_WALLCLOCK=1; raftspec check -wallclock) to hold it to the lab's 120 s limit", name, limit))
 }
 
 // drainTime is how long the end of a scenario lets time run after killing
@@ -291,7 +291,7 @@ func (c *Cluster) end(name string, w io.Writer) *Stats {
 		st.Result = ResultFailed
 	}
 	if c.t.Failed() {
-		c.t.Logf("seed %d: %s=%d runs it again with the same random choices of the harness and the reference (not the same goroutine interleavings)", c.seed, SeedEnv, c.seed)
+		c.t.Logf("seed %d: %s=%d repeats the harness's random choices (and the reference's election timeouts), not the goroutine interleavings", c.seed, SeedEnv, c.seed)
 	}
 	fmt.Fprintln(w, st.summaryLine())
 	return st

@@ -47,6 +47,7 @@ const modulePath = "github.com/raftspec/raftspec"
 const (
 	verdictPass = "PASS"
 	verdictFail = "FAIL"
+	verdictLeak = "LEAK" // shown for a FAIL whose only failure is goroutines left after Kill
 	verdictSkip = "SKIP"
 	// A run passed, but its figures (tests.Stats) are missing or
 	// unreadable: a fault of the harness or of the stream, not of the Raft.

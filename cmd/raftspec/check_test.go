@@ -184,6 +184,9 @@ func TestRecordedStreams(t *testing.T) {
 			if sr.Verdict != tc.verdict || len(sr.Results) != 1 {
 				t.Fatalf("verdict %s, %d runs; want %s, 1", sr.Verdict, len(sr.Results), tc.verdict)
 			}
+			if want := map[bool]string{true: verdictLeak, false: tc.verdict}[tc.file == "leak"]; sr.shown() != want {
+				t.Errorf("shown as %s, want %s (a scenario that failed only by leaking says LEAK)", sr.shown(), want)
+			}
 			r := sr.Results[0]
 			if got := r.Stats; (got == nil) != (tc.result == "") || got != nil && (got.Result != tc.result || got.Peers != 3) {
 				t.Errorf("stats = %+v, want result %q and 3 peers", got, tc.result)

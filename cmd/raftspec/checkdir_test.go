@@ -141,7 +141,7 @@ func TestCheckDirEndToEnd(t *testing.T) {
 			t.Errorf("stdout lacks %q", want)
 		}
 	}
-	if !regexp.MustCompile(`    rerun: RAFTSPEC_SEED=[1-9][0-9]* raftspec check -run '\^InitialElection3A\$' -v ` + regexp.QuoteMeta(dir)).MatchString(out) {
+	if !regexp.MustCompile(`    rerun: RAFTSPEC_SEED=[1-9][0-9]* go run \./cmd/raftspec check -invariants=false -run '\^InitialElection3A\$' -v ` + regexp.QuoteMeta(dir)).MatchString(out) {
 		t.Errorf("stdout lacks the rerun command with the run's seed")
 	}
 	if code != 1 || t.Failed() {

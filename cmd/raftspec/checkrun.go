@@ -135,7 +135,7 @@ func (c *checker) saveLog(s checkScenario, r *runResult) {
 // reportScenario prints the progress line of a scenario that has ended.
 func (c *checker) reportScenario(i, n int, sr *scenarioResult) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "[%*d/%d] %s  %-*s", len(strconv.Itoa(n)), i, n, sr.Verdict, c.nameW, sr.Name)
+	fmt.Fprintf(&b, "[%*d/%d] %s  %-*s", len(strconv.Itoa(n)), i, n, sr.shown(), c.nameW, sr.Name)
 	median := ""
 	if c.cfg.count > 1 {
 		fmt.Fprintf(&b, "  %d/%d failed", sr.FailedRuns, sr.Runs)
