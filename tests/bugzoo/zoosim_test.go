@@ -126,7 +126,7 @@ func simulateMutant(m *bugzoo.Mutant, dir string) (seed, what string, err error)
 	var rout strings.Builder
 	replay.Stdout, replay.Stderr = io.Discard, &rout
 	rerr := replay.Run()
-	want := fmt.Sprintf("FAIL seed %s schedule %s: event %s ", seed, m.Fields["Sim"], event)
+	want := fmt.Sprintf("FAIL seed %s schedule %s: event %s (", seed, m.Fields["Sim"], event) // the replay has a log: the event's line follows
 	if rerr == nil || !strings.Contains(rout.String(), want) || !strings.Contains(rout.String(), what) {
 		return seed, what, fmt.Errorf("the replay %q did not fail the same way (want %q and %q):\n%s", rp[1], want, what, tail(rout.String(), 20))
 	}

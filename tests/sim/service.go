@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/raftspec/raftspec/invariants"
+
 	"github.com/raftspec/raftspec/raftapi"
 )
 
@@ -60,17 +62,17 @@ func (s *service) apply(id int, m raftapi.ApplyMsg, l *ledger) error {
 			return fmt.Errorf("n%d: snapshot handed out as through %d holds the state through %d", id, m.SnapshotIndex, idx)
 		}
 		if idx <= s.last {
-			return fmt.Errorf("n%d: snapshot through %d does not move past the applied state at %d", id, idx, s.last)
+			return violation(invariants.ApplyOrderName, id, 0, idx, fmt.Sprintf("a snapshot through %d that does not move past the applied state at %d", idx, s.last), "a snapshot beyond what the service applied")
 		}
 		l.grow(idx)
 		if c := l.chain[idx]; c != 0 && c != chain {
-			return fmt.Errorf("StateMachineSafety: n%d installed a snapshot through %d that differs from what was applied there", id, idx)
+			return violation(invariants.StateMachineSafetyName, id, 0, idx, fmt.Sprintf("n%d installed a snapshot through %d that differs from what was applied there", id, idx), "the state other servers applied through it")
 		}
 		l.chain[idx] = chain
 		s.last, s.chain, s.maxCmd = idx, chain, max(s.maxCmd, maxCmd)
 	case m.CommandValid:
 		if m.CommandIndex != s.last+1 {
-			return fmt.Errorf("n%d: applied index %d after %d (applies come in order, with no gaps)", id, m.CommandIndex, s.last)
+			return violation(invariants.ApplyOrderName, id, 0, m.CommandIndex, fmt.Sprintf("applied index %d after %d", m.CommandIndex, s.last), "applies in order, with no gaps")
 		}
 		cmd, ok := m.Command.(int)
 		if !ok || cmd <= 0 {
@@ -79,11 +81,11 @@ func (s *service) apply(id int, m raftapi.ApplyMsg, l *ledger) error {
 		k := m.CommandIndex
 		l.grow(k)
 		if c := l.cmds[k]; c != 0 && c != cmd {
-			return fmt.Errorf("StateMachineSafety: n%d applied command %d at %d, another server applied %d", id, cmd, k, c)
+			return violation(invariants.StateMachineSafetyName, id, 0, k, fmt.Sprintf("n%d applied command %d", id, cmd), fmt.Sprintf("command %d, which another server applied", c))
 		}
 		chain := link(s.chain, cmd)
 		if c := l.chain[k]; c != 0 && c != chain {
-			return fmt.Errorf("StateMachineSafety: n%d applied command %d at %d after a history that differs from another server's", id, cmd, k)
+			return violation(invariants.StateMachineSafetyName, id, 0, k, fmt.Sprintf("n%d applied command %d after a history that differs from another server's", id, cmd), "the same commands before it")
 		}
 		l.cmds[k], l.chain[k] = cmd, chain
 		s.last, s.chain, s.maxCmd = k, chain, max(s.maxCmd, cmd)
@@ -125,4 +127,11 @@ func restore(snap []byte) (*service, error) {
 		return nil, err
 	}
 	return &service{last: last, chain: chain, maxCmd: maxCmd}, nil
+}
+
+// violation is a failed check of the simulator's own, as an
+// invariants.Violation, so that it reads like the Observer's: one format
+// for every property, wherever it is checked.
+func violation(property string, node, term, index int, found, want string) error {
+	return &invariants.Violation{Property: property, Nodes: []int{node}, Term: term, Index: index, Found: found, Want: want}
 }

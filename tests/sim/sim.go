@@ -135,7 +135,11 @@ type Failure struct {
 }
 
 func (f *Failure) Error() string {
-	return fmt.Sprintf("seed %d schedule %s: event %d (%s): %v\nreplay: %s", f.Seed, f.Schedule, f.Event, f.Line, f.Err, f.Replay)
+	line := "" // the event, if the run had a log; the replay shows it
+	if f.Line != "" {
+		line = " (" + f.Line + ")"
+	}
+	return fmt.Sprintf("seed %d schedule %s: event %d%s: %v\nreplay: %s", f.Seed, f.Schedule, f.Event, line, f.Err, f.Replay)
 }
 
 func (f *Failure) Unwrap() error { return f.Err }
@@ -219,9 +223,6 @@ func Run(o Options) (*Result, error) {
 	}
 	if s.err != nil {
 		r.Err = &Failure{Seed: o.Seed, Schedule: s.opt.Schedule, Event: s.events, Line: s.log.last, Err: s.err, Replay: ReplayCommand(s.opt)}
-		if r.Err.Line == "" {
-			r.Err.Line = "(run with a log to see it)"
-		}
 	}
 	return r, nil
 }
@@ -735,7 +736,8 @@ func (s *Sim) changes(i int, a, b raft.Status) {
 		if l, ok := s.leaders[b.Term]; !ok {
 			s.leaders[b.Term] = i
 		} else if l != i {
-			s.fail(fmt.Errorf("ElectionSafety: n%d and n%d both lead term %d", l, i, b.Term))
+			s.fail(&invariants.Violation{Property: invariants.ElectionSafetyName, Nodes: []int{i, l}, Term: b.Term,
+				Found: fmt.Sprintf("n%d leader of term %d, which n%d already leads", i, b.Term, l), Want: "at most one leader per term"})
 		}
 	}
 	if b.CommitIndex != a.CommitIndex {
@@ -756,14 +758,14 @@ func (s *Sim) changes(i int, a, b raft.Status) {
 func localOrder(i int, last, now raft.Status) error {
 	switch {
 	case now.CommitIndex < last.CommitIndex:
-		return fmt.Errorf("CommitIndex: n%d's commitIndex went from %d to %d", i, last.CommitIndex, now.CommitIndex)
+		return violation(invariants.CommitIndexName, i, now.Term, 0, fmt.Sprintf("commitIndex went from %d to %d", last.CommitIndex, now.CommitIndex), "commitIndex never decreases")
 	case now.LastApplied < last.LastApplied:
-		return fmt.Errorf("LastApplied: n%d's lastApplied went from %d to %d", i, last.LastApplied, now.LastApplied)
+		return violation(invariants.LastAppliedName, i, now.Term, 0, fmt.Sprintf("lastApplied went from %d to %d", last.LastApplied, now.LastApplied), "lastApplied never decreases")
 	case now.Base < last.Base:
-		return fmt.Errorf("Base: n%d's snapshot base went from %d to %d", i, last.Base, now.Base)
+		return violation(invariants.SnapshotMonotonicName, i, now.Term, 0, fmt.Sprintf("the snapshot's base went from %d to %d", last.Base, now.Base), "the base never decreases")
 	case now.Base > now.CommitIndex || now.LastApplied > now.CommitIndex || now.CommitIndex > now.LastIndex:
-		return fmt.Errorf("n%d: base %d, lastApplied %d, commitIndex %d, last index %d (want base, lastApplied ≤ commitIndex ≤ last index)",
-			i, now.Base, now.LastApplied, now.CommitIndex, now.LastIndex)
+		return violation(invariants.CommitIndexName, i, now.Term, 0, fmt.Sprintf("base %d, lastApplied %d, commitIndex %d, last index %d", now.Base, now.LastApplied, now.CommitIndex, now.LastIndex),
+			"base, lastApplied ≤ commitIndex ≤ last index")
 	}
 	return nil
 }

@@ -213,7 +213,7 @@ func TestServiceChecks(t *testing.T) {
 		}
 	}
 	require(a.apply(0, cmd(1, 11), &l), "")
-	require(a.apply(0, cmd(3, 13), &l), "applied index 3 after 1")
+	require(a.apply(0, cmd(3, 13), &l), "ApplyOrder violated at n0 index 3: found applied index 3 after 1")
 	require(a.apply(0, cmd(2, 12), &l), "")
 	snap := a.snapshot()
 	require(a.apply(0, cmd(3, 13), &l), "")
@@ -222,6 +222,6 @@ func TestServiceChecks(t *testing.T) {
 	require(a.apply(0, raftapi.ApplyMsg{SnapshotValid: true, Snapshot: []byte{1}, SnapshotIndex: 9}, &l), "does not decode")
 	b := &service{}
 	require(b.apply(1, cmd(1, 11), &l), "")
-	require(b.apply(1, cmd(2, 99), &l), "StateMachineSafety: n1 applied command 99 at 2, another server applied 12")
+	require(b.apply(1, cmd(2, 99), &l), "StateMachineSafety violated at n1 index 2: found n1 applied command 99, want command 12, which another server applied")
 	require(b.apply(1, cmd(2, 0), &l), "which no client proposed")
 }
