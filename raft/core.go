@@ -397,8 +397,8 @@ func (r *node) Snapshot(index int, snapshot []byte) error {
 // lastApplied. Only ever forward: lastApplied never decreases
 // (raft-bugs.md M19).
 //
-// The driver's applier sends what it returns without the lock, and asks
-// again only once all of it is sent; so a snapshot installed meanwhile
+// Node.Ready hands out all it returns, in order, and a caller sends it so
+// (the driver's applier, from a queue); so a snapshot installed later
 // (which is beyond commitIndex, hence beyond everything handed out) reaches
 // the service after the entries before it, never before or among them.
 func (r *node) nextApply() []raftapi.ApplyMsg {

@@ -82,6 +82,11 @@ type Message struct {
 	cause Cause
 }
 
+// Cause says why the node sent request m (for counting RPCs, as the
+// driver's Stats do); it is not part of the protocol and never crosses
+// the wire.
+func (m *Message) Cause() Cause { return m.cause }
+
 // MaxTermOrIndex is the largest term or log index a node accepts, in a
 // message or in its persisted state (decodeState refuses larger ones). A
 // message with a larger one is malformed: accepting it would persist a
