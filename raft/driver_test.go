@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/raftspec/raftspec/raftapi"
 	"github.com/stretchr/testify/assert"
@@ -147,4 +148,70 @@ func TestSnapshotSavedWithState(t *testing.T) {
 		require.Equal(t, 8, m.SnapshotIndex)
 	})
 	// Reference: section 7
+}
+
+// savePersister takes a while to save, as a disk does; its peers check,
+// at each Call, that the request's term and vote are already saved.
+type savePersister struct {
+	mu sync.Mutex
+	memPersister
+	calls int
+	bad   []string // requests that left before what they depend on was saved
+}
+
+func (p *savePersister) Save(state, snapshot []byte) {
+	time.Sleep(10 * time.Millisecond) // the driver's other goroutines run meanwhile
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.memPersister.Save(state, snapshot)
+}
+
+// savedPeer is a peer that checks each RequestVote from candidate 0
+// against what 0's persister holds. It answers none until release is
+// closed, so that no sender waits for the driver's lock while a Save
+// sleeps (a goroutine waiting for a mutex would stop synctest's clock).
+type savedPeer struct {
+	p       *savePersister
+	release chan struct{}
+}
+
+func (sp savedPeer) Call(method string, args, reply any) bool {
+	if a, ok := args.(*RequestVoteArgs); ok {
+		sp.p.mu.Lock()
+		sp.p.calls++
+		st, err := decodeState(sp.p.state, 0, 3)
+		if err != nil || st.Term < a.Term || st.VotedFor != a.CandidateId {
+			sp.p.bad = append(sp.p.bad, fmt.Sprintf("RequestVote of term %d with term %d vote %d saved", a.Term, st.Term, st.VotedFor))
+		}
+		sp.p.mu.Unlock()
+	}
+	<-sp.release
+	return false
+}
+
+// A request leaves only once the state it depends on is saved: the
+// candidate's new term and its vote for itself (Figure 2: persistent
+// state is updated on stable storage before responding to RPCs; the
+// Output of a Node is saved, then sent). A driver that sends first lets a
+// vote outlive a crash that forgets it (raft-bugs.md M14). The Node
+// cannot see the order its Output was carried out in, so this test
+// watches the driver: each Save takes time, and each RequestVote is
+// checked against what is saved when it arrives.
+func TestStateSavedBeforeSend(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &savePersister{}
+		release := make(chan struct{})
+		peers := []raftapi.Peer{deadPeer{}, savedPeer{p, release}, savedPeer{p, release}}
+		rf, err := New(peers, 0, p, make(chan raftapi.ApplyMsg))
+		require.NoError(t, err)
+		time.Sleep(3 * time.Second) // a few elections
+		rf.Kill()
+		close(release)
+		synctest.Wait()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		require.Empty(t, p.bad, "requests that left before their state was saved")
+		require.NotZero(t, p.calls, "RequestVotes sent")
+	})
+	// Reference: Figure 2 (Rules for All Servers: stable storage)
 }
