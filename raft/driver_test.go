@@ -52,7 +52,7 @@ func TestRequestKeepsItsTerm(t *testing.T) {
 			require.NoError(t, rf.n.Tick())
 		}
 		rf.ready() // the RequestVotes of term 1 go to goroutines, which wait for the lock
-		require.NoError(t, rf.n.Step(Message{Kind: MsgApp, From: 2, To: 0, Term: 2}))
+		require.NoError(t, rf.n.Step(Message{Kind: MsgAppendEntries, From: 2, To: 0, Term: 2}))
 		rf.ready()
 		rf.mu.Unlock()
 		synctest.Wait()

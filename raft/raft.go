@@ -194,7 +194,7 @@ func (rf *Raft) ready() (replies []Message) {
 	}
 	for _, m := range out.Messages {
 		switch m.Kind {
-		case MsgVoteResp, MsgAppResp, MsgSnapResp:
+		case MsgRequestVoteReply, MsgAppendEntriesReply, MsgInstallSnapshotReply:
 			replies = append(replies, m)
 			continue
 		}

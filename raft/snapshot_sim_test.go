@@ -208,7 +208,7 @@ func (s *snapSim) step(reliable bool) error {
 		if err := to.Step(m); err != nil {
 			return err
 		}
-		if m.Kind == MsgSnap && to.log.base > base {
+		if m.Kind == MsgInstallSnapshot && to.log.base > base {
 			s.installs++
 		}
 		s.logf("deliver %v", &m)
