@@ -215,3 +215,30 @@ func TestStateSavedBeforeSend(t *testing.T) {
 	})
 	// Reference: Figure 2 (Rules for All Servers: stable storage)
 }
+
+// Propose refuses a command gob cannot encode (it could never be
+// persisted), and takes the next one: the encoder that checks commands is
+// kept across calls, and not after it failed.
+func TestProposeRefusesWhatGobCannotEncode(t *testing.T) {
+	n, err := NewNode(Config{ID: 0, Peers: 1, ElectionTicks: 3, HeartbeatTicks: 1, Rand: func(int) int { return 0 }}, nil, nil)
+	require.NoError(t, err)
+	for i := 0; !n.Status().Leader; i++ {
+		require.Less(t, i, 100, "a single node elects itself")
+		require.NoError(t, n.Tick())
+		if n.HasReady() {
+			n.Ready()
+			require.NoError(t, n.Advance())
+		}
+	}
+	type unregistered struct{ X int }
+	for _, cmd := range []any{func() {}, unregistered{1}, 7, unregistered{2}, "eight"} {
+		_, _, ok := n.Propose(cmd)
+		switch cmd.(type) {
+		case int, string:
+			require.True(t, ok, "Propose(%v)", cmd)
+		default:
+			require.False(t, ok, "Propose(%#v)", cmd)
+		}
+	}
+	require.Equal(t, 2, n.Status().LastIndex, "the two commands gob encodes")
+}
