@@ -263,7 +263,7 @@ func (r *node) campaign() {
 	askAll := !r.quorumUp()
 	for p := range r.n {
 		if p != r.id && (askAll || !r.down(p)) {
-			r.send(Message{Kind: MsgVote, To: p, Term: r.currentTerm,
+			r.send(Message{Kind: MsgRequestVote, To: p, Term: r.currentTerm,
 				LastLogIndex: r.log.lastIndex(), LastLogTerm: r.log.lastTerm(), cause: CauseElection})
 		}
 	}
@@ -319,11 +319,11 @@ func (r *node) Step(m Message) error {
 		r.becomeFollower(m.Term)
 	}
 	switch m.Kind {
-	case MsgVote:
+	case MsgRequestVote:
 		r.handleRequestVote(&m)
-	case MsgApp:
+	case MsgAppendEntries:
 		r.handleAppendEntries(&m)
-	case MsgSnap:
+	case MsgInstallSnapshot:
 		r.handleInstallSnapshot(&m)
 	default:
 		// A reply to a request of an older term says nothing about this
@@ -333,11 +333,11 @@ func (r *node) Step(m Message) error {
 			return nil
 		}
 		switch {
-		case m.Kind == MsgVoteResp && r.role == candidate:
+		case m.Kind == MsgRequestVoteReply && r.role == candidate:
 			r.handleVoteResponse(&m)
-		case m.Kind == MsgAppResp && r.role == leader:
+		case m.Kind == MsgAppendEntriesReply && r.role == leader:
 			r.handleAppendResponse(&m)
-		case m.Kind == MsgSnapResp && r.role == leader:
+		case m.Kind == MsgInstallSnapshotReply && r.role == leader:
 			r.handleSnapshotResponse(&m)
 		}
 		r.observe(evReply, &m, nil, 0)
@@ -397,8 +397,8 @@ func (r *node) Snapshot(index int, snapshot []byte) error {
 // lastApplied. Only ever forward: lastApplied never decreases
 // (raft-bugs.md M19).
 //
-// The driver's applier sends what it returns without the lock, and asks
-// again only once all of it is sent; so a snapshot installed meanwhile
+// Node.Ready hands out all it returns, in order, and a caller sends it so
+// (the driver's applier, from a queue); so a snapshot installed later
 // (which is beyond commitIndex, hence beyond everything handed out) reaches
 // the service after the entries before it, never before or among them.
 func (r *node) nextApply() []raftapi.ApplyMsg {

@@ -154,12 +154,12 @@ func TestStaleReplyIgnored(t *testing.T) {
 	l := cn.elect(0)
 	l.Propose("a")
 	cn.flush()
-	stale := Message{Kind: MsgAppResp, From: 1, To: 0, Term: l.currentTerm, ReqTerm: l.currentTerm - 1, Success: true, MatchIndex: 1}
+	stale := Message{Kind: MsgAppendEntriesReply, From: 1, To: 0, Term: l.currentTerm, ReqTerm: l.currentTerm - 1, Success: true, MatchIndex: 1}
 	l.matchIndex[1] = 0
 	require.NoError(t, l.Step(stale))
 	require.Equal(t, 0, l.matchIndex[1])
 	// A higher-term rejection makes the leader step down, not back up.
-	require.NoError(t, l.Step(Message{Kind: MsgAppResp, From: 1, To: 0, Term: l.currentTerm + 1, ReqTerm: l.currentTerm}))
+	require.NoError(t, l.Step(Message{Kind: MsgAppendEntriesReply, From: 1, To: 0, Term: l.currentTerm + 1, ReqTerm: l.currentTerm}))
 	require.Equal(t, follower, l.role)
 	// Reference: section 5.1
 }
@@ -170,7 +170,7 @@ func TestNoTruncateOnMatch(t *testing.T) {
 	r := newCoreNet(t, 3).nodes[1]
 	r.currentTerm = 1
 	app := func(prev int, es ...Entry) {
-		require.NoError(t, r.Step(Message{Kind: MsgApp, From: 0, To: 1, Term: 1, PrevLogIndex: prev, PrevLogTerm: 1, Entries: es}))
+		require.NoError(t, r.Step(Message{Kind: MsgAppendEntries, From: 0, To: 1, Term: 1, PrevLogIndex: prev, PrevLogTerm: 1, Entries: es}))
 		r.Ready()
 	}
 	r.log.append(Entry{Term: 1})
@@ -247,13 +247,13 @@ func TestMalformedMessages(t *testing.T) {
 	r := newCoreNet(t, 3).nodes[1]
 	bad := []Message{
 		{Kind: 0, From: 0, To: 1},
-		{Kind: MsgApp, From: 7, To: 1, Term: 1},
-		{Kind: MsgApp, From: 1, To: 1, Term: 1},
-		{Kind: MsgApp, From: 0, To: 1, Term: -1},
-		{Kind: MsgApp, From: 0, To: 1, Term: 1, PrevLogIndex: -3},
-		{Kind: MsgApp, From: 0, To: 1, Term: 1, Entries: []Entry{{Term: 9}}},
-		{Kind: MsgAppResp, From: 0, To: 1, Term: 1, ConflictIndex: -1},
-		{Kind: MsgVote, From: 0, To: 2, Term: 1},
+		{Kind: MsgAppendEntries, From: 7, To: 1, Term: 1},
+		{Kind: MsgAppendEntries, From: 1, To: 1, Term: 1},
+		{Kind: MsgAppendEntries, From: 0, To: 1, Term: -1},
+		{Kind: MsgAppendEntries, From: 0, To: 1, Term: 1, PrevLogIndex: -3},
+		{Kind: MsgAppendEntries, From: 0, To: 1, Term: 1, Entries: []Entry{{Term: 9}}},
+		{Kind: MsgAppendEntriesReply, From: 0, To: 1, Term: 1, ConflictIndex: -1},
+		{Kind: MsgRequestVote, From: 0, To: 2, Term: 1},
 	}
 	for _, m := range bad {
 		require.Error(t, r.Step(m), "%v", m)
@@ -263,15 +263,15 @@ func TestMalformedMessages(t *testing.T) {
 	// Beyond MaxTermOrIndex: refused, since a node that took such a term
 	// would persist a state it cannot read back after a crash.
 	for _, m := range []Message{
-		{Kind: MsgVote, From: 0, To: 1, Term: 1 << 40},
-		{Kind: MsgAppResp, From: 0, To: 1, Term: MaxTermOrIndex + 1, ReqTerm: 1},
-		{Kind: MsgApp, From: 0, To: 1, Term: 1, LeaderCommit: 1 << 50},
+		{Kind: MsgRequestVote, From: 0, To: 1, Term: 1 << 40},
+		{Kind: MsgAppendEntriesReply, From: 0, To: 1, Term: MaxTermOrIndex + 1, ReqTerm: 1},
+		{Kind: MsgAppendEntries, From: 0, To: 1, Term: 1, LeaderCommit: 1 << 50},
 	} {
 		require.ErrorContains(t, r.Step(m), "beyond", "%v", m)
 		require.Equal(t, 0, r.currentTerm)
 	}
 	// Out-of-range but well-formed: a refusal, not a panic.
-	require.NoError(t, r.Step(Message{Kind: MsgApp, From: 0, To: 1, Term: 1, PrevLogIndex: MaxTermOrIndex, PrevLogTerm: 3}))
+	require.NoError(t, r.Step(Message{Kind: MsgAppendEntries, From: 0, To: 1, Term: 1, PrevLogIndex: MaxTermOrIndex, PrevLogTerm: 3}))
 	out := r.Ready().Messages
 	require.Len(t, out, 1)
 	require.False(t, out[0].Success)
@@ -341,7 +341,7 @@ func TestVoteForNodeZeroSurvivesRestart(t *testing.T) {
 // of validate and the bound of decodeState are one (MaxTermOrIndex).
 func TestLargestTermSurvivesRestart(t *testing.T) {
 	r := newCoreNet(t, 3).nodes[1]
-	require.NoError(t, r.Step(Message{Kind: MsgVote, From: 0, To: 1, Term: MaxTermOrIndex}))
+	require.NoError(t, r.Step(Message{Kind: MsgRequestVote, From: 0, To: 1, Term: MaxTermOrIndex}))
 	require.Equal(t, MaxTermOrIndex, r.currentTerm)
 	st, err := decodeState(r.encodeState(), 1, 3)
 	require.NoError(t, err)
@@ -356,7 +356,7 @@ func TestStaleTermKeepsTimer(t *testing.T) {
 	r := newCoreNet(t, 3).nodes[1]
 	r.currentTerm = 2
 	r.electionElapsed = 5
-	require.NoError(t, r.Step(Message{Kind: MsgApp, From: 0, To: 1, Term: 1}))
+	require.NoError(t, r.Step(Message{Kind: MsgAppendEntries, From: 0, To: 1, Term: 1}))
 	require.Equal(t, 5, r.electionElapsed, "a term-1 AppendEntries restarted the timer of a term-2 node")
 	require.False(t, r.Ready().Messages[0].Success)
 	// Reference: section 5.1, Figure 2 (Rules for Servers, Followers)
@@ -372,7 +372,7 @@ func TestCommitCappedByLastNewEntry(t *testing.T) {
 	r.log.append(Entry{Term: 1}, Entry{Term: 1}, Entry{Term: 1})
 	// The leader of term 2 matches through 1 only, and has committed 3
 	// entries of its own.
-	require.NoError(t, r.Step(Message{Kind: MsgApp, From: 0, To: 1, Term: 2, PrevLogIndex: 1, PrevLogTerm: 1, LeaderCommit: 3}))
+	require.NoError(t, r.Step(Message{Kind: MsgAppendEntries, From: 0, To: 1, Term: 2, PrevLogIndex: 1, PrevLogTerm: 1, LeaderCommit: 3}))
 	require.Equal(t, 1, r.commitIndex, "a heartbeat that vouches for index 1 committed the follower's stale tail")
 	// Reference: Figure 2 (AppendEntries RPC, receiver implementation, 5)
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/raftspec/raftspec/raftapi"
 	"github.com/stretchr/testify/assert"
@@ -47,11 +48,11 @@ func TestRequestKeepsItsTerm(t *testing.T) {
 		require.NoError(t, err)
 		defer rf.Kill()
 		rf.mu.Lock()
-		for rf.c.role != candidate {
-			rf.c.Tick()
+		for !rf.n.Status().Candidate {
+			require.NoError(t, rf.n.Tick())
 		}
 		rf.ready() // the RequestVotes of term 1 go to goroutines, which wait for the lock
-		require.NoError(t, rf.c.Step(Message{Kind: MsgApp, From: 2, To: 0, Term: 2}))
+		require.NoError(t, rf.n.Step(Message{Kind: MsgAppendEntries, From: 2, To: 0, Term: 2}))
 		rf.ready()
 		rf.mu.Unlock()
 		synctest.Wait()
@@ -147,4 +148,97 @@ func TestSnapshotSavedWithState(t *testing.T) {
 		require.Equal(t, 8, m.SnapshotIndex)
 	})
 	// Reference: section 7
+}
+
+// savePersister takes a while to save, as a disk does; its peers check,
+// at each Call, that the request's term and vote are already saved.
+type savePersister struct {
+	mu sync.Mutex
+	memPersister
+	calls int
+	bad   []string // requests that left before what they depend on was saved
+}
+
+func (p *savePersister) Save(state, snapshot []byte) {
+	time.Sleep(10 * time.Millisecond) // the driver's other goroutines run meanwhile
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.memPersister.Save(state, snapshot)
+}
+
+// savedPeer is a peer that checks each RequestVote from candidate 0
+// against what 0's persister holds. It answers none until release is
+// closed, so that no sender waits for the driver's lock while a Save
+// sleeps (a goroutine waiting for a mutex would stop synctest's clock).
+type savedPeer struct {
+	p       *savePersister
+	release chan struct{}
+}
+
+func (sp savedPeer) Call(method string, args, reply any) bool {
+	if a, ok := args.(*RequestVoteArgs); ok {
+		sp.p.mu.Lock()
+		sp.p.calls++
+		st, err := decodeState(sp.p.state, 0, 3)
+		if err != nil || st.Term < a.Term || st.VotedFor != a.CandidateId {
+			sp.p.bad = append(sp.p.bad, fmt.Sprintf("RequestVote of term %d with term %d vote %d saved", a.Term, st.Term, st.VotedFor))
+		}
+		sp.p.mu.Unlock()
+	}
+	<-sp.release
+	return false
+}
+
+// A request leaves only once the state it depends on is saved: the
+// candidate's new term and its vote for itself (Figure 2: persistent
+// state is updated on stable storage before responding to RPCs; the
+// Output of a Node is saved, then sent). A driver that sends first lets a
+// vote outlive a crash that forgets it (raft-bugs.md M14). The Node
+// cannot see the order its Output was carried out in, so this test
+// watches the driver: each Save takes time, and each RequestVote is
+// checked against what is saved when it arrives.
+func TestStateSavedBeforeSend(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &savePersister{}
+		release := make(chan struct{})
+		peers := []raftapi.Peer{deadPeer{}, savedPeer{p, release}, savedPeer{p, release}}
+		rf, err := New(peers, 0, p, make(chan raftapi.ApplyMsg))
+		require.NoError(t, err)
+		time.Sleep(3 * time.Second) // a few elections
+		rf.Kill()
+		close(release)
+		synctest.Wait()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		require.Empty(t, p.bad, "requests that left before their state was saved")
+		require.NotZero(t, p.calls, "RequestVotes sent")
+	})
+	// Reference: Figure 2 (Rules for All Servers: stable storage)
+}
+
+// Propose refuses a command gob cannot encode (it could never be
+// persisted), and takes the next one: the encoder that checks commands is
+// kept across calls, and not after it failed.
+func TestProposeRefusesWhatGobCannotEncode(t *testing.T) {
+	n, err := NewNode(Config{ID: 0, Peers: 1, ElectionTicks: 3, HeartbeatTicks: 1, Rand: func(int) int { return 0 }}, nil, nil)
+	require.NoError(t, err)
+	for i := 0; !n.Status().Leader; i++ {
+		require.Less(t, i, 100, "a single node elects itself")
+		require.NoError(t, n.Tick())
+		if n.HasReady() {
+			n.Ready()
+			require.NoError(t, n.Advance())
+		}
+	}
+	type unregistered struct{ X int }
+	for _, cmd := range []any{func() {}, unregistered{1}, 7, unregistered{2}, "eight"} {
+		_, _, ok := n.Propose(cmd)
+		switch cmd.(type) {
+		case int, string:
+			require.True(t, ok, "Propose(%v)", cmd)
+		default:
+			require.False(t, ok, "Propose(%#v)", cmd)
+		}
+	}
+	require.Equal(t, 2, n.Status().LastIndex, "the two commands gob encodes")
 }

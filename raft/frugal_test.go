@@ -108,7 +108,7 @@ func TestCandidateSkipsSilentLeader(t *testing.T) {
 	}
 	rd := f.Ready()
 	require.Len(t, rd.Messages, 1)
-	require.Equal(t, MsgVote, rd.Messages[0].Kind)
+	require.Equal(t, MsgRequestVote, rd.Messages[0].Kind)
 	require.Equal(t, 2, rd.Messages[0].To, "n0 fell silent: only n2 is asked")
 
 	// n2 does not answer either: alone, n1 asks everyone.
@@ -156,7 +156,7 @@ func TestNoInitialHeartbeatToVoters(t *testing.T) {
 // msgTo is the AppendEntries r would send peer p now (for comparison).
 func (r *node) msgTo(p int) Message {
 	prevTerm, _ := r.log.term(r.nextIndex[p] - 1)
-	return Message{Kind: MsgApp, From: r.id, To: p, Term: r.currentTerm, PrevLogIndex: r.nextIndex[p] - 1,
+	return Message{Kind: MsgAppendEntries, From: r.id, To: p, Term: r.currentTerm, PrevLogIndex: r.nextIndex[p] - 1,
 		PrevLogTerm: prevTerm, Entries: r.log.from(r.nextIndex[p]), LeaderCommit: r.commitIndex, cause: CauseHeartbeat}
 }
 

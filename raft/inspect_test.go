@@ -42,7 +42,7 @@ func TestInspect(t *testing.T) {
 	require.Equal(t, 0, st.VotedFor)
 	require.Equal(t, []bool{true, false, false}, st.Votes)
 	require.Len(t, st.Outbox, 2)
-	require.Equal(t, MsgVote, st.Outbox[0].Kind)
+	require.Equal(t, MsgRequestVote, st.Outbox[0].Kind)
 	require.Equal(t, 1, st.Outbox[0].Term)
 
 	deliver()

@@ -8,16 +8,18 @@ import (
 )
 
 // MsgKind is the kind of a Message: the three RPCs of Figure 2 and §7, and
-// their replies.
+// their replies. Each has one name, the paper's RPC name with "Reply" for
+// the answer, as the lab's structs have it; String prints it, and so do
+// spec.MsgType, the transcripts and the simulator's event log.
 type MsgKind int
 
 const (
-	MsgVote     MsgKind = iota + 1 // RequestVote request
-	MsgVoteResp                    // RequestVote reply
-	MsgApp                         // AppendEntries request
-	MsgAppResp                     // AppendEntries reply
-	MsgSnap                        // InstallSnapshot request
-	MsgSnapResp                    // InstallSnapshot reply
+	MsgRequestVote          MsgKind = iota + 1 // RequestVote request
+	MsgRequestVoteReply                        // RequestVote reply
+	MsgAppendEntries                           // AppendEntries request
+	MsgAppendEntriesReply                      // AppendEntries reply
+	MsgInstallSnapshot                         // InstallSnapshot request
+	MsgInstallSnapshotReply                    // InstallSnapshot reply
 	maxMsgKind
 )
 
@@ -31,7 +33,9 @@ func (k MsgKind) String() string {
 }
 
 // isReply says whether k answers a request.
-func (k MsgKind) isReply() bool { return k == MsgVoteResp || k == MsgAppResp || k == MsgSnapResp }
+func (k MsgKind) isReply() bool {
+	return k == MsgRequestVoteReply || k == MsgAppendEntriesReply || k == MsgInstallSnapshotReply
+}
 
 // NoConflictTerm is the ConflictTerm of a rejection by a follower whose log
 // is too short to hold prevLogIndex at all.
@@ -82,6 +86,11 @@ type Message struct {
 	cause Cause
 }
 
+// Cause says why the node sent request m (for counting RPCs, as the
+// driver's Stats do); it is not part of the protocol and never crosses
+// the wire.
+func (m *Message) Cause() Cause { return m.cause }
+
 // MaxTermOrIndex is the largest term or log index a node accepts, in a
 // message or in its persisted state (decodeState refuses larger ones). A
 // message with a larger one is malformed: accepting it would persist a
@@ -117,7 +126,7 @@ func (m *Message) validate(n, me int) error {
 	}
 	// A snapshot's last included entry has a term no later than the
 	// leader's, and only index 0 (the empty prefix) has term 0.
-	if m.Kind == MsgSnap && (m.LastIncludedTerm > m.Term || (m.LastIncludedIndex == 0) != (m.LastIncludedTerm == 0)) {
+	if m.Kind == MsgInstallSnapshot && (m.LastIncludedTerm > m.Term || (m.LastIncludedIndex == 0) != (m.LastIncludedTerm == 0)) {
 		bad = append(bad, fmt.Sprintf("snapshot through %d/%d in term %d", m.LastIncludedIndex, m.LastIncludedTerm, m.Term))
 	}
 	for i, e := range m.Entries {
@@ -150,17 +159,17 @@ func packMsg(v []int, m *Message) {
 	v[0], v[1], v[2], v[3] = int(m.Kind), m.From, m.To, m.Term
 	v[4], v[5], v[6], v[7] = 0, 0, 0, 0
 	switch m.Kind {
-	case MsgVote:
+	case MsgRequestVote:
 		v[4], v[5] = m.LastLogIndex, m.LastLogTerm
-	case MsgVoteResp:
+	case MsgRequestVoteReply:
 		v[4] = boolInt(m.VoteGranted)
-	case MsgApp:
+	case MsgAppendEntries:
 		v[4], v[5], v[6], v[7] = m.PrevLogIndex, m.PrevLogTerm, len(m.Entries), m.LeaderCommit
-	case MsgAppResp:
+	case MsgAppendEntriesReply:
 		v[4], v[5], v[6], v[7] = boolInt(m.Success), m.MatchIndex, m.ConflictTerm, m.ConflictIndex
-	case MsgSnap:
+	case MsgInstallSnapshot:
 		v[4], v[5] = m.LastIncludedIndex, m.LastIncludedTerm
-	case MsgSnapResp:
+	case MsgInstallSnapshotReply:
 		v[4] = m.MatchIndex
 	}
 }
@@ -170,21 +179,21 @@ func appendMsg(b []byte, v []int) []byte {
 	k := MsgKind(v[0])
 	b = fmt.Appendf(b, "%v n%d→n%d term %d", k, v[1], v[2], v[3])
 	switch k {
-	case MsgVote:
+	case MsgRequestVote:
 		b = fmt.Appendf(b, " last %d/%d", v[4], v[5])
-	case MsgVoteResp:
+	case MsgRequestVoteReply:
 		b = fmt.Appendf(b, " granted %v", v[4] != 0)
-	case MsgApp:
+	case MsgAppendEntries:
 		b = fmt.Appendf(b, " prev %d/%d entries %d commit %d", v[4], v[5], v[6], v[7])
-	case MsgAppResp:
+	case MsgAppendEntriesReply:
 		if v[4] != 0 {
 			b = fmt.Appendf(b, " ok match %d", v[5])
 		} else {
 			b = fmt.Appendf(b, " reject conflict %d@%d", v[6], v[7])
 		}
-	case MsgSnap:
+	case MsgInstallSnapshot:
 		b = fmt.Appendf(b, " snapshot %d/%d", v[4], v[5])
-	case MsgSnapResp:
+	case MsgInstallSnapshotReply:
 		b = fmt.Appendf(b, " match %d", v[4])
 	}
 	return b

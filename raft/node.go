@@ -58,6 +58,10 @@ type Node struct {
 	// dur is what the messages of out may depend on: the state out
 	// persisted, or what was persisted before.
 	dur durable
+	// probe tells whether gob can encode a command (Propose). One encoder
+	// is kept, so each type's description is written once, not at every
+	// Propose.
+	probe *gob.Encoder
 }
 
 // Output is what a Node hands out for its caller to carry out, in this
@@ -167,7 +171,11 @@ func (n *Node) Propose(command any) (index, term int, ok bool) {
 	if n.out != nil || n.c.role != leader {
 		return -1, n.c.currentTerm, false
 	}
-	if err := gob.NewEncoder(io.Discard).Encode(&Entry{Command: command}); err != nil {
+	if n.probe == nil {
+		n.probe = gob.NewEncoder(io.Discard)
+	}
+	if err := n.probe.Encode(&Entry{Command: command}); err != nil {
+		n.probe = nil // an encoder that failed midway is not reused
 		return -1, n.c.currentTerm, false
 	}
 	return n.c.Propose(command)

@@ -3,9 +3,12 @@
 // rule) and a driver that gives it the lab-style API (this file):
 // Make(peers, me, persister, applyCh).
 //
-// The driver holds one mutex around the core, runs one ticker goroutine
-// and one applier goroutine, and sends each RPC from a goroutine of its
-// own. The lock is never held across a Call, nor while sending on applyCh.
+// The driver uses the core only through the Node contract (node.go): it
+// holds one mutex around a *Node, runs one ticker goroutine and one
+// applier goroutine, and sends each RPC from a goroutine of its own. After
+// each input it carries out the Node's Output (save, send, queue for the
+// applier) and calls Advance. The lock is never held across a Call, nor
+// while sending on applyCh.
 package raft
 
 import (
@@ -31,12 +34,13 @@ const (
 // Raft is one peer running the reference core.
 type Raft struct {
 	mu        sync.Mutex
-	c         *node
+	n         *Node
 	me        int
 	peers     []raftapi.Peer
 	persister raftapi.Persister
 	applyCh   chan raftapi.ApplyMsg
-	applyCond *sync.Cond // signalled when the core may have something to apply
+	applyCond *sync.Cond         // signalled when applyQ grows, and at Kill
+	applyQ    []raftapi.ApplyMsg // handed out by the Node, not yet taken by the applier
 	done      chan struct{}
 	dead      bool
 	err       error
@@ -77,19 +81,19 @@ type Harness interface {
 func New(peers []raftapi.Peer, me int, persister raftapi.Persister, applyCh chan raftapi.ApplyMsg) (*Raft, error) {
 	rf := &Raft{me: me, peers: peers, persister: persister, applyCh: applyCh, done: make(chan struct{})}
 	rf.applyCond = sync.NewCond(&rf.mu)
-	st, err := decodeState(persister.ReadRaftState(), me, len(peers))
-	if err != nil {
-		rf.err, rf.dead = err, true
-		close(rf.done)
-		return rf, err
-	}
 	cfg := Config{ID: me, Peers: len(peers), ElectionTicks: electionTicks, HeartbeatTicks: heartbeatTicks}
 	seed := rand.Uint64()
 	if h, ok := persister.(Harness); ok {
 		seed, cfg.Observer = h.Seed(), h.Observer()
 	}
 	cfg.Rand = rand.New(rand.NewPCG(seed, uint64(me))).IntN
-	rf.c = newNode(cfg, st, persister.ReadSnapshot())
+	n, err := NewNode(cfg, persister.ReadRaftState(), persister.ReadSnapshot())
+	if err != nil {
+		rf.err, rf.dead = err, true
+		close(rf.done)
+		return rf, err
+	}
+	rf.n = n
 	go rf.ticker()
 	go rf.applier()
 	return rf, nil
@@ -103,17 +107,23 @@ func (rf *Raft) Stats() Stats {
 	return rf.stats
 }
 
-// Err is non-nil when the peer could not start from its persisted state.
-func (rf *Raft) Err() error { return rf.err }
+// Err is non-nil when the peer could not start from its persisted state,
+// or when its Node found that the driver broke the contract (a bug).
+func (rf *Raft) Err() error {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	return rf.err
+}
 
 // GetState returns currentTerm and whether this peer believes it leads.
 func (rf *Raft) GetState() (int, bool) {
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
-	if rf.c == nil {
+	if rf.n == nil {
 		return 0, false
 	}
-	return rf.c.currentTerm, rf.c.role == leader
+	st := rf.n.Status()
+	return st.Term, st.Leader
 }
 
 // Start proposes command. It returns at once: the index the command will
@@ -121,16 +131,20 @@ func (rf *Raft) GetState() (int, bool) {
 // A command gob cannot encode (an unregistered type) is refused, since it
 // could never be persisted.
 func (rf *Raft) Start(command any) (int, int, bool) {
-	if err := gob.NewEncoder(io.Discard).Encode(&Entry{Command: command}); err != nil {
-		log.Printf("raft: n%d: Start(%v) refused: %v", rf.me, command, err)
-		return -1, 0, false
-	}
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
 	if rf.dead {
 		return -1, 0, false
 	}
-	index, term, ok := rf.c.Propose(command)
+	index, term, ok := rf.n.Propose(command)
+	if !ok {
+		if rf.n.Status().Leader { // the Node refused the command itself
+			err := gob.NewEncoder(io.Discard).Encode(&Entry{Command: command})
+			log.Printf("raft: n%d: Start(%v) refused: %v", rf.me, command, err)
+			return -1, 0, false
+		}
+		return index, term, false
+	}
 	rf.ready()
 	return index, term, ok
 }
@@ -143,7 +157,7 @@ func (rf *Raft) Snapshot(index int, snapshot []byte) {
 	if rf.dead {
 		return
 	}
-	if err := rf.c.Snapshot(index, snapshot); err != nil {
+	if err := rf.n.Snapshot(index, snapshot); err != nil {
 		log.Print(err)
 		return
 	}
@@ -166,32 +180,42 @@ func (rf *Raft) Kill() {
 	rf.applyCond.Broadcast()
 }
 
-// ready carries out the core's output, with rf.mu held: first persist,
-// then send (the order is the contract of Ready). Replies to m.From are
-// returned to the RPC handler rather than sent.
+// ready carries out the Node's Output, with rf.mu held, in the order of
+// the contract: save, then send, then hand what is to be applied to the
+// applier; then Advance. Replies to an RPC handler's request are returned
+// to it rather than sent.
 func (rf *Raft) ready() (replies []Message) {
-	rd := rf.c.Ready()
-	if rd.MustPersist {
-		rf.persister.Save(rf.c.encodeState(), rf.c.snapshot)
-		rf.c.persisted()
+	if !rf.n.HasReady() {
+		return nil
 	}
-	for i := range rd.Messages {
-		m := &rd.Messages[i]
-		rf.c.sent(m)
-		if m.Kind.isReply() {
-			replies = append(replies, *m)
+	out := rf.n.Ready()
+	if out.State != nil {
+		rf.persister.Save(out.State, out.Snapshot)
+	}
+	for _, m := range out.Messages {
+		switch m.Kind {
+		case MsgRequestVoteReply, MsgAppendEntriesReply, MsgInstallSnapshotReply:
+			replies = append(replies, m)
 			continue
 		}
-		rf.stats.Calls[m.Kind][m.cause]++
-		go rf.send(*m)
+		rf.stats.Calls[m.Kind][m.Cause()]++
+		go rf.send(m)
 	}
-	if rf.c.hasApply() {
+	if len(out.Apply) > 0 {
+		rf.applyQ = append(rf.applyQ, out.Apply...)
 		rf.applyCond.Signal()
+	}
+	if err := rf.n.Advance(); err != nil {
+		// A bug of the driver: the Node says so; nothing to recover.
+		log.Printf("raft: n%d: %v", rf.me, err)
+		if rf.err == nil {
+			rf.err = err
+		}
 	}
 	return replies
 }
 
-// handle runs an RPC request through the core and returns its reply.
+// handle runs an RPC request through the Node and returns its reply.
 func (rf *Raft) handle(m Message) (Message, bool) {
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
@@ -199,17 +223,17 @@ func (rf *Raft) handle(m Message) (Message, bool) {
 		return Message{}, false
 	}
 	m.To = rf.me
-	if err := rf.c.Step(m); err != nil {
+	if err := rf.n.Step(m); err != nil {
 		// A malformed request gets a well-formed refusal.
 		log.Printf("raft: n%d refused: %v", rf.me, err)
-		return Message{Term: rf.c.currentTerm}, true
+		return Message{Term: rf.n.Status().Term}, true
 	}
 	for _, r := range rf.ready() {
 		if r.To == m.From {
 			return r, true
 		}
 	}
-	return Message{Term: rf.c.currentTerm}, true
+	return Message{Term: rf.n.Status().Term}, true
 }
 
 // send makes one RPC, without the lock, and steps the reply.
@@ -218,16 +242,16 @@ func (rf *Raft) send(m Message) {
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
 	if !ok {
-		rf.stats.Failed[m.Kind][m.cause]++
+		rf.stats.Failed[m.Kind][m.Cause()]++
 	}
 	if rf.dead {
 		return
 	}
 	if !ok {
-		rf.c.unreachable(m.To)
+		rf.n.Unreachable(m.To)
 		return
 	}
-	if err := rf.c.Step(resp); err != nil {
+	if err := rf.n.Step(resp); err != nil {
 		log.Printf("raft: n%d dropped a reply: %v", rf.me, err)
 		return
 	}
@@ -246,7 +270,7 @@ func (rf *Raft) ticker() {
 		}
 		rf.mu.Lock()
 		if !rf.dead {
-			rf.c.Tick()
+			rf.n.Tick()
 			rf.ready()
 		}
 		rf.mu.Unlock()
@@ -255,17 +279,18 @@ func (rf *Raft) ticker() {
 
 // applier is the one goroutine that sends on applyCh, in order, and never
 // with rf.mu held: the service may call back into Raft (Snapshot, Start)
-// while handling an ApplyMsg (raft-bugs.md M15).
+// while handling an ApplyMsg (raft-bugs.md M15). It takes what the Node
+// handed out (applyQ) a batch at a time; a snapshot installed while a
+// batch is being sent comes after it in the queue, as the Node hands out
+// everything in order.
 func (rf *Raft) applier() {
 	for {
 		rf.mu.Lock()
-		var msgs []raftapi.ApplyMsg
-		for !rf.dead {
-			if msgs = rf.c.nextApply(); len(msgs) > 0 {
-				break
-			}
+		for !rf.dead && len(rf.applyQ) == 0 {
 			rf.applyCond.Wait()
 		}
+		msgs := rf.applyQ
+		rf.applyQ = nil
 		rf.mu.Unlock()
 		for _, msg := range msgs {
 			select {

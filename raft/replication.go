@@ -22,7 +22,7 @@ func (r *node) handleRequestVote(m *Message) {
 		}
 		r.electionElapsed = 0
 	}
-	r.send(Message{Kind: MsgVoteResp, To: m.From, Term: r.currentTerm, VoteGranted: grant, ReqTerm: m.Term})
+	r.send(Message{Kind: MsgRequestVoteReply, To: m.From, Term: r.currentTerm, VoteGranted: grant, ReqTerm: m.Term})
 }
 
 // upToDate is the election restriction (§5.4.1): "If the logs have last
@@ -58,19 +58,19 @@ func (r *node) sendAppend(p int, why Cause) {
 	r.heartbeatElapsed[p] = 0
 	next := r.nextIndex[p]
 	if next <= r.log.base {
-		r.send(Message{Kind: MsgSnap, To: p, Term: r.currentTerm,
+		r.send(Message{Kind: MsgInstallSnapshot, To: p, Term: r.currentTerm,
 			LastIncludedIndex: r.log.base, LastIncludedTerm: r.log.baseTerm, Data: r.snapshot, cause: why})
 		return
 	}
 	prevTerm, _ := r.log.term(next - 1)
-	r.send(Message{Kind: MsgApp, To: p, Term: r.currentTerm,
+	r.send(Message{Kind: MsgAppendEntries, To: p, Term: r.currentTerm,
 		PrevLogIndex: next - 1, PrevLogTerm: prevTerm,
 		Entries: r.log.from(next), LeaderCommit: r.commitIndex, cause: why})
 }
 
 // handleAppendEntries is Figure 2's AppendEntries receiver implementation.
 func (r *node) handleAppendEntries(m *Message) {
-	reply := Message{Kind: MsgAppResp, To: m.From, Term: r.currentTerm, ReqTerm: m.Term}
+	reply := Message{Kind: MsgAppendEntriesReply, To: m.From, Term: r.currentTerm, ReqTerm: m.Term}
 	// 1. Reply false if term < currentTerm (§5.1).
 	if m.Term < r.currentTerm {
 		r.send(reply)
@@ -210,7 +210,7 @@ func (r *node) maybeCommit() bool {
 // forward when nextApply hands it out: neither commitIndex nor lastApplied
 // ever moves backwards (raft-bugs.md M19).
 func (r *node) handleInstallSnapshot(m *Message) {
-	reply := Message{Kind: MsgSnapResp, To: m.From, Term: r.currentTerm, ReqTerm: m.Term}
+	reply := Message{Kind: MsgInstallSnapshotReply, To: m.From, Term: r.currentTerm, ReqTerm: m.Term}
 	if m.Term < r.currentTerm {
 		r.send(reply)
 		return

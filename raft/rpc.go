@@ -52,7 +52,7 @@ func (rf *Raft) RequestVote(args *RequestVoteArgs, reply *RequestVoteReply) {
 	if args == nil || reply == nil {
 		return
 	}
-	m := Message{Kind: MsgVote, From: args.CandidateId, Term: args.Term,
+	m := Message{Kind: MsgRequestVote, From: args.CandidateId, Term: args.Term,
 		LastLogIndex: args.LastLogIndex, LastLogTerm: args.LastLogTerm}
 	if r, ok := rf.handle(m); ok {
 		reply.Term, reply.VoteGranted = r.Term, r.VoteGranted
@@ -64,7 +64,7 @@ func (rf *Raft) AppendEntries(args *AppendEntriesArgs, reply *AppendEntriesReply
 	if args == nil || reply == nil {
 		return
 	}
-	m := Message{Kind: MsgApp, From: args.LeaderId, Term: args.Term,
+	m := Message{Kind: MsgAppendEntries, From: args.LeaderId, Term: args.Term,
 		PrevLogIndex: args.PrevLogIndex, PrevLogTerm: args.PrevLogTerm,
 		Entries: args.Entries, LeaderCommit: args.LeaderCommit}
 	if r, ok := rf.handle(m); ok {
@@ -78,7 +78,7 @@ func (rf *Raft) InstallSnapshot(args *InstallSnapshotArgs, reply *InstallSnapsho
 	if args == nil || reply == nil {
 		return
 	}
-	m := Message{Kind: MsgSnap, From: args.LeaderId, Term: args.Term,
+	m := Message{Kind: MsgInstallSnapshot, From: args.LeaderId, Term: args.Term,
 		LastIncludedIndex: args.LastIncludedIndex, LastIncludedTerm: args.LastIncludedTerm, Data: args.Data}
 	if r, ok := rf.handle(m); ok {
 		reply.Term = r.Term
@@ -93,33 +93,33 @@ func (rf *Raft) call(m Message) (Message, bool) {
 	resp := Message{From: m.To, To: rf.me, ReqTerm: m.Term}
 	peer := rf.peers[m.To]
 	switch m.Kind {
-	case MsgVote:
+	case MsgRequestVote:
 		args := RequestVoteArgs{Term: m.Term, CandidateId: rf.me, LastLogIndex: m.LastLogIndex, LastLogTerm: m.LastLogTerm}
 		var reply RequestVoteReply
 		if !peer.Call("Raft.RequestVote", &args, &reply) {
 			return resp, false
 		}
-		resp.Kind, resp.Term, resp.VoteGranted = MsgVoteResp, reply.Term, reply.VoteGranted
-	case MsgApp:
+		resp.Kind, resp.Term, resp.VoteGranted = MsgRequestVoteReply, reply.Term, reply.VoteGranted
+	case MsgAppendEntries:
 		args := AppendEntriesArgs{Term: m.Term, LeaderId: rf.me, PrevLogIndex: m.PrevLogIndex,
 			PrevLogTerm: m.PrevLogTerm, Entries: m.Entries, LeaderCommit: m.LeaderCommit}
 		var reply AppendEntriesReply
 		if !peer.Call("Raft.AppendEntries", &args, &reply) {
 			return resp, false
 		}
-		resp.Kind, resp.Term, resp.Success = MsgAppResp, reply.Term, reply.Success
+		resp.Kind, resp.Term, resp.Success = MsgAppendEntriesReply, reply.Term, reply.Success
 		resp.ConflictTerm, resp.ConflictIndex = reply.ConflictTerm, reply.ConflictIndex
 		if reply.Success {
 			resp.MatchIndex = m.PrevLogIndex + len(m.Entries)
 		}
-	case MsgSnap:
+	case MsgInstallSnapshot:
 		args := InstallSnapshotArgs{Term: m.Term, LeaderId: rf.me, LastIncludedIndex: m.LastIncludedIndex,
 			LastIncludedTerm: m.LastIncludedTerm, Data: m.Data}
 		var reply InstallSnapshotReply
 		if !peer.Call("Raft.InstallSnapshot", &args, &reply) {
 			return resp, false
 		}
-		resp.Kind, resp.Term = MsgSnapResp, reply.Term
+		resp.Kind, resp.Term = MsgInstallSnapshotReply, reply.Term
 		if reply.Term == m.Term {
 			resp.MatchIndex = m.LastIncludedIndex
 		}

@@ -164,7 +164,7 @@ func TestSnapshotCompactsLog(t *testing.T) {
 	require.False(t, r.Ready().MustPersist)
 
 	// Beyond what the service was handed: refused.
-	r.Step(Message{Kind: MsgApp, From: 0, To: 1, Term: 1, PrevLogIndex: 20, PrevLogTerm: 1,
+	r.Step(Message{Kind: MsgAppendEntries, From: 0, To: 1, Term: 1, PrevLogIndex: 20, PrevLogTerm: 1,
 		Entries: []Entry{{Term: 1, Command: 21}}, LeaderCommit: 21})
 	require.Equal(t, 21, r.commitIndex)
 	require.ErrorIs(t, r.Snapshot(21, nil), ErrSnapshotIndex, "21 is committed but not yet applied")
@@ -224,7 +224,7 @@ func TestInstallSnapshotStale(t *testing.T) {
 	f.Ready()
 	before := slices.Clone(f.log.entries)
 	for _, idx := range []int{10, 20} {
-		require.NoError(t, f.Step(Message{Kind: MsgSnap, From: 0, To: 1, Term: 1,
+		require.NoError(t, f.Step(Message{Kind: MsgInstallSnapshot, From: 0, To: 1, Term: 1,
 			LastIncludedIndex: idx, LastIncludedTerm: 1, Data: []byte("old")}))
 		rd := f.Ready()
 		require.False(t, rd.MustPersist)
@@ -263,7 +263,7 @@ func TestInstallSnapshotSuffix(t *testing.T) {
 			}
 			f.commitIndex = tc.commit
 			require.Len(t, f.nextApply(), tc.commit)
-			require.NoError(t, f.Step(Message{Kind: MsgSnap, From: 0, To: 1, Term: 3,
+			require.NoError(t, f.Step(Message{Kind: MsgInstallSnapshot, From: 0, To: 1, Term: 3,
 				LastIncludedIndex: tc.index, LastIncludedTerm: tc.term, Data: []byte("snap")}))
 			rd := f.Ready()
 			require.True(t, rd.MustPersist, "the snapshot is saved before the reply")
@@ -299,18 +299,18 @@ func TestInstallSnapshotWhileApplying(t *testing.T) {
 	}
 	cn.cut[1] = true // f misses 21..30 for now
 	cn.flush()
-	f.Step(Message{Kind: MsgApp, From: 0, To: 1, Term: 1, PrevLogIndex: 20, PrevLogTerm: 1,
+	f.Step(Message{Kind: MsgAppendEntries, From: 0, To: 1, Term: 1, PrevLogIndex: 20, PrevLogTerm: 1,
 		Entries: []Entry{{Term: 1, Command: 21}, {Term: 1, Command: 22}}, LeaderCommit: 22})
 	f.Ready()
 	batch := f.nextApply() // the applier now sends 21, 22 without the lock
 	require.Len(t, batch, 2)
 
 	// A stale snapshot (through 22, as applied) changes nothing.
-	f.Step(Message{Kind: MsgSnap, From: 0, To: 1, Term: 1, LastIncludedIndex: 22, LastIncludedTerm: 1, Data: []byte("22")})
+	f.Step(Message{Kind: MsgInstallSnapshot, From: 0, To: 1, Term: 1, LastIncludedIndex: 22, LastIncludedTerm: 1, Data: []byte("22")})
 	f.Ready()
 	require.False(t, f.hasApply())
 	// A newer one (through 28) waits for the batch to be sent.
-	f.Step(Message{Kind: MsgSnap, From: 0, To: 1, Term: 1, LastIncludedIndex: 28, LastIncludedTerm: 1, Data: []byte("28")})
+	f.Step(Message{Kind: MsgInstallSnapshot, From: 0, To: 1, Term: 1, LastIncludedIndex: 28, LastIncludedTerm: 1, Data: []byte("28")})
 	f.Ready()
 	require.True(t, f.hasApply())
 	// The service, still at 21, snapshots: stale now, and harmless.
@@ -335,14 +335,14 @@ func TestAppendEntriesBelowBase(t *testing.T) {
 	require.NoError(t, f.Snapshot(8, nil))
 	f.Ready()
 	es := []Entry{{Term: 1, Command: 6}, {Term: 1, Command: 7}, {Term: 1, Command: 8}, {Term: 1, Command: 9}, {Term: 1, Command: 10}, {Term: 1, Command: 11}}
-	require.NoError(t, f.Step(Message{Kind: MsgApp, From: 0, To: 1, Term: 1, PrevLogIndex: 5, PrevLogTerm: 1, Entries: es, LeaderCommit: 11}))
+	require.NoError(t, f.Step(Message{Kind: MsgAppendEntries, From: 0, To: 1, Term: 1, PrevLogIndex: 5, PrevLogTerm: 1, Entries: es, LeaderCommit: 11}))
 	rd := f.Ready()
 	require.True(t, rd.Messages[0].Success)
 	require.Equal(t, 11, rd.Messages[0].MatchIndex)
 	require.Equal(t, 11, f.log.lastIndex())
 	require.Equal(t, 11, f.commitIndex)
 	// Entirely below the base: success, nothing changes.
-	require.NoError(t, f.Step(Message{Kind: MsgApp, From: 0, To: 1, Term: 1, PrevLogIndex: 2, PrevLogTerm: 1, Entries: es[:2], LeaderCommit: 4}))
+	require.NoError(t, f.Step(Message{Kind: MsgAppendEntries, From: 0, To: 1, Term: 1, PrevLogIndex: 2, PrevLogTerm: 1, Entries: es[:2], LeaderCommit: 4}))
 	rd = f.Ready()
 	require.True(t, rd.Messages[0].Success)
 	require.Equal(t, 11, f.log.lastIndex())
@@ -356,9 +356,9 @@ func TestAppendEntriesBelowBase(t *testing.T) {
 func TestInstallSnapshotMalformed(t *testing.T) {
 	f := newCoreNet(t, 3).nodes[1]
 	for _, m := range []Message{
-		{Kind: MsgSnap, From: 0, To: 1, Term: 2, LastIncludedIndex: 5, LastIncludedTerm: 3},
-		{Kind: MsgSnap, From: 0, To: 1, Term: 2, LastIncludedIndex: 5, LastIncludedTerm: 0},
-		{Kind: MsgSnap, From: 0, To: 1, Term: 2, LastIncludedIndex: 0, LastIncludedTerm: 1},
+		{Kind: MsgInstallSnapshot, From: 0, To: 1, Term: 2, LastIncludedIndex: 5, LastIncludedTerm: 3},
+		{Kind: MsgInstallSnapshot, From: 0, To: 1, Term: 2, LastIncludedIndex: 5, LastIncludedTerm: 0},
+		{Kind: MsgInstallSnapshot, From: 0, To: 1, Term: 2, LastIncludedIndex: 0, LastIncludedTerm: 1},
 	} {
 		require.ErrorContains(t, f.Step(m), "malformed InstallSnapshot", "%v", m)
 		require.Empty(t, f.Ready().Messages)
@@ -369,8 +369,8 @@ func TestInstallSnapshotMalformed(t *testing.T) {
 	}
 	// An index beyond MaxTermOrIndex is refused: the node could not read
 	// back a state that held it. The largest one is the leader's word.
-	require.ErrorContains(t, f.Step(Message{Kind: MsgSnap, From: 0, To: 1, Term: 2, LastIncludedIndex: 1 << 40, LastIncludedTerm: 2}), "beyond")
-	require.NoError(t, f.Step(Message{Kind: MsgSnap, From: 0, To: 1, Term: 2, LastIncludedIndex: MaxTermOrIndex, LastIncludedTerm: 2}))
+	require.ErrorContains(t, f.Step(Message{Kind: MsgInstallSnapshot, From: 0, To: 1, Term: 2, LastIncludedIndex: 1 << 40, LastIncludedTerm: 2}), "beyond")
+	require.NoError(t, f.Step(Message{Kind: MsgInstallSnapshot, From: 0, To: 1, Term: 2, LastIncludedIndex: MaxTermOrIndex, LastIncludedTerm: 2}))
 	require.Equal(t, MaxTermOrIndex, f.log.lastIndex())
 	st, err := decodeState(f.encodeState(), 1, 3)
 	require.NoError(t, err, "what the node accepted, it can read back")

@@ -111,7 +111,7 @@ func (p *Spec) RequestVote(s, t *State, i, j int) bool {
 	if sv.State != Candidate || sv.VotesResponded&(1<<j) != 0 {
 		return false
 	}
-	m := Msg{Type: RequestVoteRequest, Term: sv.CurrentTerm, Src: uint8(i), Dst: uint8(j),
+	m := Msg{Type: MsgRequestVote, Term: sv.CurrentTerm, Src: uint8(i), Dst: uint8(j),
 		LastLogTerm: sv.LastTerm(), LastLogIndex: sv.LogLen}
 	return p.request(s, t, &m)
 }
@@ -147,7 +147,7 @@ func (p *Spec) AppendEntries(s, t *State, i, j int) bool {
 		return false
 	}
 	next := sv.NextIndex[j]
-	m := Msg{Type: AppendEntriesRequest, Term: sv.CurrentTerm, Src: uint8(i), Dst: uint8(j),
+	m := Msg{Type: MsgAppendEntries, Term: sv.CurrentTerm, Src: uint8(i), Dst: uint8(j),
 		PrevLogIndex: next - 1}
 	if next > 1 && next-1 <= sv.LogLen {
 		m.PrevLogTerm = sv.Log[next-2].Term

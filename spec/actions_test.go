@@ -45,7 +45,7 @@ func TestElectionAndReplication(t *testing.T) {
 		t.Error("RequestVote(n0, n0) enabled: the candidate voted for itself in Timeout")
 	}
 	s = step(t, s, func(u *State) bool { return p.RequestVote(&s, u, 0, 1) }, "RequestVote(n0, n1)")
-	rv := msg(t, &s, RequestVoteRequest, 0, 1)
+	rv := msg(t, &s, MsgRequestVote, 0, 1)
 	kind, _ := p.Receive(&s, &u, rv)
 	if kind != ActUpdateTerm {
 		t.Fatalf("n1 in term 1 receives a term-2 request: %v, want UpdateTerm first", kind)
@@ -55,17 +55,17 @@ func TestElectionAndReplication(t *testing.T) {
 		t.Error("UpdateTerm consumed the message; it must stay, to be handled next")
 	}
 	s = step(t, s, func(u *State) bool { return p.HandleRequestVoteRequest(&s, u, rv) }, "HandleRequestVoteRequest")
-	if s.Servers[1].VotedFor != 0 || !msg(t, &s, RequestVoteResponse, 1, 0).Unpack().VoteGranted {
+	if s.Servers[1].VotedFor != 0 || !msg(t, &s, MsgRequestVoteReply, 1, 0).Unpack().VoteGranted {
 		t.Fatal("n1 did not grant its vote to n0")
 	}
-	s = step(t, s, func(u *State) bool { return p.HandleRequestVoteResponse(&s, u, msg(t, &s, RequestVoteResponse, 1, 0)) }, "HandleRequestVoteResponse")
+	s = step(t, s, func(u *State) bool { return p.HandleRequestVoteResponse(&s, u, msg(t, &s, MsgRequestVoteReply, 1, 0)) }, "HandleRequestVoteResponse")
 	s = step(t, s, func(u *State) bool { return p.BecomeLeader(&s, u, 0) }, "BecomeLeader(n0)")
 	if s.Servers[0].State != Leader || s.LeadersIn[2] != 1 {
 		t.Fatalf("n0 is not the recorded leader of term 2: %+v", s.Servers[0])
 	}
 	s = step(t, s, func(u *State) bool { return p.ClientRequest(&s, u, 0, 2) }, "ClientRequest(n0, v2)")
 	s = step(t, s, func(u *State) bool { return p.AppendEntries(&s, u, 0, 1) }, "AppendEntries(n0, n1)")
-	ae := msg(t, &s, AppendEntriesRequest, 0, 1).Unpack()
+	ae := msg(t, &s, MsgAppendEntries, 0, 1).Unpack()
 	if ae.PrevLogIndex != 0 || !ae.HasEntry || ae.Entry != (Entry{2, 2}) {
 		t.Fatalf("AppendEntries carries %v, want prev 0 and the entry 2:v2", ae)
 	}
@@ -76,7 +76,7 @@ func TestElectionAndReplication(t *testing.T) {
 		t.Fatalf("n1's log is %v, want [2:v2]", logText(&s.Servers[1]))
 	}
 	s = step(t, s, func(u *State) bool {
-		return p.HandleAppendEntriesResponse(&s, u, msg(t, &s, AppendEntriesResponse, 1, 0))
+		return p.HandleAppendEntriesResponse(&s, u, msg(t, &s, MsgAppendEntriesReply, 1, 0))
 	}, "HandleAppendEntriesResponse")
 	if s.Servers[0].MatchIndex[1] != 1 || s.Servers[0].NextIndex[1] != 2 {
 		t.Fatalf("n0's matchIndex/nextIndex for n1: %d/%d, want 1/2", s.Servers[0].MatchIndex[1], s.Servers[0].NextIndex[1])
@@ -90,7 +90,7 @@ func TestElectionAndReplication(t *testing.T) {
 	}
 
 	// A stale response is dropped; a stale request is refused.
-	old := Msg{Type: AppendEntriesResponse, Term: 1, Src: 2, Dst: 0}
+	old := Msg{Type: MsgAppendEntriesReply, Term: 1, Src: 2, Dst: 0}
 	s.send(old.Pack())
 	if kind, ok := p.Receive(&s, &u, old.Pack()); kind != ActDropStaleResponse || !ok || u.count(old.Pack()) != 0 {
 		t.Errorf("stale response: %v, %v", kind, ok)
@@ -112,9 +112,9 @@ func TestConflictAndFastBackup(t *testing.T) {
 	s.Servers[0].NextIndex[1] = 4
 	var u State
 	s = step(t, s, func(u *State) bool { return p.AppendEntries(&s, u, 0, 1) }, "AppendEntries")
-	rq := msg(t, &s, AppendEntriesRequest, 0, 1)
+	rq := msg(t, &s, MsgAppendEntries, 0, 1)
 	s = step(t, s, func(u *State) bool { return p.HandleAppendEntriesRequest(&s, u, rq) }, "reject")
-	rs := msg(t, &s, AppendEntriesResponse, 1, 0).Unpack()
+	rs := msg(t, &s, MsgAppendEntriesReply, 1, 0).Unpack()
 	if rs.Success || rs.ConflictTerm != 3 || rs.ConflictIndex != 2 {
 		t.Fatalf("rejection %v, want conflict 3@2", rs)
 	}
@@ -123,7 +123,7 @@ func TestConflictAndFastBackup(t *testing.T) {
 		t.Fatalf("nextIndex %d after the hint, want 2 (the leader has no term 3)", next)
 	}
 	s = step(t, s, func(u *State) bool { return p.AppendEntries(&s, u, 0, 1) }, "AppendEntries")
-	rq = msg(t, &s, AppendEntriesRequest, 0, 1)
+	rq = msg(t, &s, MsgAppendEntries, 0, 1)
 	for want := uint8(2); want >= 1; want-- {
 		s = step(t, s, func(u *State) bool { return p.HandleAppendEntriesRequest(&s, u, rq) }, "remove")
 		if s.Servers[1].LogLen != want {
@@ -152,7 +152,7 @@ func TestBounds(t *testing.T) {
 	if p.RequestVote(&s, &u, 0, 1) {
 		t.Error("a second request to n1 with a message between them and MaxInFlight 1")
 	}
-	rv := msg(t, &s, RequestVoteRequest, 0, 1)
+	rv := msg(t, &s, MsgRequestVote, 0, 1)
 	s = step(t, s, func(u *State) bool { return p.DuplicateMessage(&s, u, rv) }, "Duplicate")
 	if p.DuplicateMessage(&s, &u, s.Msgs[0]) {
 		t.Error("a third copy with MaxCopies 2")
@@ -166,7 +166,7 @@ func TestBounds(t *testing.T) {
 	full := p.Init()
 	full.Servers[0].State, full.Servers[0].CurrentTerm = Candidate, 2
 	for k := range MaxBag {
-		full.Msgs[k] = (&Msg{Type: AppendEntriesResponse, Term: 1, Src: 2, Dst: 1, MatchIndex: uint8(k % 16), ConflictIndex: uint8(k / 16)}).Pack() | 1
+		full.Msgs[k] = (&Msg{Type: MsgAppendEntriesReply, Term: 1, Src: 2, Dst: 1, MatchIndex: uint8(k % 16), ConflictIndex: uint8(k / 16)}).Pack() | 1
 	}
 	full.NMsgs = MaxBag
 	sortBag(full.Msgs[:])

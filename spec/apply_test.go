@@ -37,7 +37,7 @@ func TestApplyAgreesWithNext(t *testing.T) {
 	}
 	var s, u State
 	s = p.Init()
-	m := Msg{Type: RequestVoteResponse, Term: 1, Src: 1, Dst: 0, VoteGranted: true}
+	m := Msg{Type: MsgRequestVoteReply, Term: 1, Src: 1, Dst: 0, VoteGranted: true}
 	if p.Apply(&s, &u, Action{Kind: ActHandleRequestVoteResponse, I: 0, J: 1, Msg: m.Pack()}) {
 		t.Error("Apply received a message that is not in the bag")
 	}

@@ -82,7 +82,7 @@ func BenchmarkSortBag(b *testing.B) {
 		for _, n := range []int{8, 12, 32, MaxBag} {
 			src := make([]Packed, n)
 			for k := range src {
-				m := Msg{Type: AppendEntriesResponse - MsgType(r.Intn(in.types)), Term: uint8(1 + r.Intn(in.terms)),
+				m := Msg{Type: MsgAppendEntriesReply - MsgType(r.Intn(in.types)), Term: uint8(1 + r.Intn(in.terms)),
 					Src: uint8(r.Intn(in.servers)), Dst: uint8(r.Intn(in.servers)), MatchIndex: uint8(r.Intn(8)), ConflictIndex: uint8(r.Intn(8))}
 				src[k] = m.Pack() | 1
 			}

@@ -5,17 +5,23 @@ import (
 	"slices"
 )
 
-// MsgType is the type of a message, as in raft.tla.
+// MsgType is the type of a message: raft.tla's mtype. Its names are the
+// ones raft.MsgKind prints (the paper's RPC names, "Reply" for answers),
+// not raft.tla's (RequestVoteRequest, RequestVoteResponse,
+// AppendEntriesRequest, AppendEntriesResponse), so that a message reads
+// the same in the core's transcript, the simulator's event log and a
+// spec trace. raft.tla's action names (HandleAppendEntriesRequest, …)
+// are kept: they name actions, not messages (docs/spec.md).
 type MsgType uint8
 
 const (
-	RequestVoteRequest MsgType = iota
-	RequestVoteResponse
-	AppendEntriesRequest
-	AppendEntriesResponse
+	MsgRequestVote        MsgType = iota // raft.tla: RequestVoteRequest
+	MsgRequestVoteReply                  // raft.tla: RequestVoteResponse
+	MsgAppendEntries                     // raft.tla: AppendEntriesRequest
+	MsgAppendEntriesReply                // raft.tla: AppendEntriesResponse
 )
 
-var msgTypeNames = [...]string{"RequestVoteRequest", "RequestVoteResponse", "AppendEntriesRequest", "AppendEntriesResponse"}
+var msgTypeNames = [...]string{"RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntriesReply"}
 
 func (t MsgType) String() string {
 	if int(t) < len(msgTypeNames) {
@@ -31,18 +37,18 @@ type Msg struct {
 	Term     uint8
 	Src, Dst uint8
 
-	// RequestVoteRequest
+	// RequestVote
 	LastLogTerm, LastLogIndex uint8
-	// RequestVoteResponse
+	// RequestVoteReply
 	VoteGranted bool
 
-	// AppendEntriesRequest: at most one entry, as in raft.tla.
+	// AppendEntries: at most one entry, as in raft.tla.
 	PrevLogIndex, PrevLogTerm uint8
 	HasEntry                  bool
 	Entry                     Entry
 	CommitIndex               uint8
 
-	// AppendEntriesResponse; ConflictTerm (0 = none) and ConflictIndex are
+	// AppendEntriesReply; ConflictTerm (0 = none) and ConflictIndex are
 	// the fast-backup hint, set only when Config.FastBackup is on.
 	Success                     bool
 	MatchIndex                  uint8
@@ -79,14 +85,14 @@ func (m *Msg) Pack() Packed {
 	p := Packed(m.Type)<<60 | Packed(m.Term&0xf)<<56 | Packed(m.Src&7)<<53 | Packed(m.Dst&7)<<50
 	flag := false
 	switch m.Type {
-	case RequestVoteRequest:
+	case MsgRequestVote:
 		p |= pf(m.LastLogTerm, 0) | pf(m.LastLogIndex, 1)
-	case RequestVoteResponse:
+	case MsgRequestVoteReply:
 		flag = m.VoteGranted
-	case AppendEntriesRequest:
+	case MsgAppendEntries:
 		p |= pf(m.PrevLogIndex, 0) | pf(m.PrevLogTerm, 1) | pf(m.Entry.Term, 2) | pf(m.Entry.Value, 3) | pf(m.CommitIndex, 4)
 		flag = m.HasEntry
-	case AppendEntriesResponse:
+	case MsgAppendEntriesReply:
 		p |= pf(m.MatchIndex, 0) | pf(m.ConflictTerm, 1) | pf(m.ConflictIndex, 2)
 		flag = m.Success
 	}
@@ -101,17 +107,17 @@ func (p Packed) Unpack() Msg {
 	m := Msg{Type: p.Type(), Term: p.Term(), Src: p.Src(), Dst: p.Dst()}
 	flag := p&(1<<29) != 0
 	switch m.Type {
-	case RequestVoteRequest:
+	case MsgRequestVote:
 		m.LastLogTerm, m.LastLogIndex = f(p, 0), f(p, 1)
-	case RequestVoteResponse:
+	case MsgRequestVoteReply:
 		m.VoteGranted = flag
-	case AppendEntriesRequest:
+	case MsgAppendEntries:
 		m.PrevLogIndex, m.PrevLogTerm, m.CommitIndex = f(p, 0), f(p, 1), f(p, 4)
 		m.HasEntry = flag
 		if flag {
 			m.Entry = Entry{f(p, 2), f(p, 3)}
 		}
-	case AppendEntriesResponse:
+	case MsgAppendEntriesReply:
 		m.MatchIndex, m.ConflictTerm, m.ConflictIndex = f(p, 0), f(p, 1), f(p, 2)
 		m.Success = flag
 	}
@@ -122,17 +128,17 @@ func (p Packed) Unpack() Msg {
 func (m Msg) String() string {
 	h := fmt.Sprintf("%s n%d→n%d term %d", m.Type, m.Src, m.Dst, m.Term)
 	switch m.Type {
-	case RequestVoteRequest:
+	case MsgRequestVote:
 		return fmt.Sprintf("%s lastLog %d/%d", h, m.LastLogIndex, m.LastLogTerm)
-	case RequestVoteResponse:
+	case MsgRequestVoteReply:
 		return fmt.Sprintf("%s granted %v", h, m.VoteGranted)
-	case AppendEntriesRequest:
+	case MsgAppendEntries:
 		e := "[]"
 		if m.HasEntry {
 			e = fmt.Sprintf("[%d:v%d]", m.Entry.Term, m.Entry.Value)
 		}
 		return fmt.Sprintf("%s prev %d/%d entries %s commit %d", h, m.PrevLogIndex, m.PrevLogTerm, e, m.CommitIndex)
-	case AppendEntriesResponse:
+	case MsgAppendEntriesReply:
 		s := fmt.Sprintf("%s success %v match %d", h, m.Success, m.MatchIndex)
 		if m.ConflictTerm != 0 || m.ConflictIndex != 0 {
 			s += fmt.Sprintf(" conflict %d@%d", m.ConflictTerm, m.ConflictIndex)

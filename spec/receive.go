@@ -45,13 +45,13 @@ func (p *Spec) Receive(s, t *State, m Packed) (ActionKind, bool) {
 	switch {
 	case m.Term() > sv.CurrentTerm:
 		return ActUpdateTerm, p.UpdateTerm(s, t, m)
-	case m.Type() == RequestVoteRequest:
+	case m.Type() == MsgRequestVote:
 		return ActHandleRequestVoteRequest, p.HandleRequestVoteRequest(s, t, m)
-	case m.Type() == AppendEntriesRequest:
+	case m.Type() == MsgAppendEntries:
 		return ActHandleAppendEntriesRequest, p.HandleAppendEntriesRequest(s, t, m)
 	case m.Term() < sv.CurrentTerm:
 		return ActDropStaleResponse, p.DropStaleResponse(s, t, m)
-	case m.Type() == RequestVoteResponse:
+	case m.Type() == MsgRequestVoteReply:
 		return ActHandleRequestVoteResponse, p.HandleRequestVoteResponse(s, t, m)
 	default:
 		return ActHandleAppendEntriesResponse, p.HandleAppendEntriesResponse(s, t, m)
@@ -101,7 +101,7 @@ func (p *Spec) HandleRequestVoteRequest(s, t *State, m Packed) bool {
 		logOK = true // planted: no up-to-date check
 	}
 	grant := rq.Term == sv.CurrentTerm && logOK && (sv.VotedFor == Nil || sv.VotedFor == j)
-	resp := Msg{Type: RequestVoteResponse, Term: sv.CurrentTerm, Src: i, Dst: j, VoteGranted: grant}
+	resp := Msg{Type: MsgRequestVoteReply, Term: sv.CurrentTerm, Src: i, Dst: j, VoteGranted: grant}
 	if !p.reply(s, t, &resp, m.key()) {
 		return false
 	}
@@ -150,7 +150,7 @@ func (p *Spec) HandleAppendEntriesRequest(s, t *State, m Packed) bool {
 	}
 	switch {
 	case rq.Term < sv.CurrentTerm || sv.State == Follower && !logOK:
-		resp := Msg{Type: AppendEntriesResponse, Term: sv.CurrentTerm, Src: i, Dst: j}
+		resp := Msg{Type: MsgAppendEntriesReply, Term: sv.CurrentTerm, Src: i, Dst: j}
 		if p.cfg.FastBackup && rq.Term == sv.CurrentTerm {
 			resp.ConflictTerm, resp.ConflictIndex = conflictHint(sv, prev)
 		}
@@ -172,7 +172,7 @@ func (p *Spec) HandleAppendEntriesRequest(s, t *State, m Packed) bool {
 		if rq.HasEntry {
 			match++
 		}
-		resp := Msg{Type: AppendEntriesResponse, Term: sv.CurrentTerm, Src: i, Dst: j, Success: true, MatchIndex: match}
+		resp := Msg{Type: MsgAppendEntriesReply, Term: sv.CurrentTerm, Src: i, Dst: j, Success: true, MatchIndex: match}
 		if !p.reply(s, t, &resp, m.key()) {
 			return false
 		}

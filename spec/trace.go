@@ -279,18 +279,18 @@ func rowJSON(r *[MaxServers]uint8, n int) []int {
 func msgJSON(m Msg) map[string]any {
 	j := map[string]any{"type": m.Type.String(), "term": int(m.Term), "src": node(m.Src), "dst": node(m.Dst)}
 	switch m.Type {
-	case RequestVoteRequest:
+	case MsgRequestVote:
 		j["lastLogTerm"], j["lastLogIndex"] = int(m.LastLogTerm), int(m.LastLogIndex)
-	case RequestVoteResponse:
+	case MsgRequestVoteReply:
 		j["voteGranted"] = m.VoteGranted
-	case AppendEntriesRequest:
+	case MsgAppendEntries:
 		j["prevLogIndex"], j["prevLogTerm"], j["commitIndex"] = int(m.PrevLogIndex), int(m.PrevLogTerm), int(m.CommitIndex)
 		entries := []map[string]int{}
 		if m.HasEntry {
 			entries = append(entries, map[string]int{"term": int(m.Entry.Term), "value": int(m.Entry.Value)})
 		}
 		j["entries"] = entries
-	case AppendEntriesResponse:
+	case MsgAppendEntriesReply:
 		j["success"], j["matchIndex"] = m.Success, int(m.MatchIndex)
 		if m.ConflictTerm != 0 || m.ConflictIndex != 0 {
 			j["conflictTerm"], j["conflictIndex"] = int(m.ConflictTerm), int(m.ConflictIndex)

@@ -64,9 +64,9 @@ func ParseTopic(name string) (Topic, error) {
 // topicOf is the topic of a message of kind k.
 func topicOf(k raft.MsgKind) Topic {
 	switch k {
-	case raft.MsgVote, raft.MsgVoteResp:
+	case raft.MsgRequestVote, raft.MsgRequestVoteReply:
 		return topicElection
-	case raft.MsgSnap, raft.MsgSnapResp:
+	case raft.MsgInstallSnapshot, raft.MsgInstallSnapshotReply:
 		return topicSnapshot
 	}
 	return topicAppend

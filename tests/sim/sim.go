@@ -594,7 +594,7 @@ func (s *Sim) lose(m *raft.Message, why string) {
 }
 
 func isReply(k raft.MsgKind) bool {
-	return k == raft.MsgVoteResp || k == raft.MsgAppResp || k == raft.MsgSnapResp
+	return k == raft.MsgRequestVoteReply || k == raft.MsgAppendEntriesReply || k == raft.MsgInstallSnapshotReply
 }
 
 func (s *Sim) deliver(e event) {

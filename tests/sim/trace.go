@@ -377,10 +377,10 @@ func (tv *tracer) couldSend(sv *spec.Server, i int, k spec.Packed) bool {
 	j := int(k.Dst())
 	ok := false
 	switch k.Type() {
-	case spec.RequestVoteRequest:
+	case spec.MsgRequestVote:
 		s.Servers[i].VotesResponded &^= 1 << j
 		ok = tv.p.RequestVote(&s, &t, i, j)
-	case spec.AppendEntriesRequest:
+	case spec.MsgAppendEntries:
 		s.Servers[i].NextIndex[j] = k.Unpack().PrevLogIndex + 1
 		ok = tv.p.AppendEntries(&s, &t, i, j)
 	}
@@ -511,23 +511,23 @@ func mapMessage(m *raft.Message) ([]spec.Packed, string) {
 		return nil, fmt.Sprintf("term %d (spec term %d > %d)", m.Term, specTerm(m.Term), maxField)
 	}
 	switch m.Kind {
-	case raft.MsgVote:
+	case raft.MsgRequestVote:
 		if m.LastLogIndex > spec.MaxLog {
 			return nil, fmt.Sprintf("last log index %d > %d", m.LastLogIndex, spec.MaxLog)
 		}
-		out.Type, out.LastLogIndex, out.LastLogTerm = spec.RequestVoteRequest, uint8(m.LastLogIndex), uint8(specLogTerm(m.LastLogTerm))
-	case raft.MsgVoteResp:
-		out.Type, out.VoteGranted = spec.RequestVoteResponse, m.VoteGranted
-	case raft.MsgAppResp:
+		out.Type, out.LastLogIndex, out.LastLogTerm = spec.MsgRequestVote, uint8(m.LastLogIndex), uint8(specLogTerm(m.LastLogTerm))
+	case raft.MsgRequestVoteReply:
+		out.Type, out.VoteGranted = spec.MsgRequestVoteReply, m.VoteGranted
+	case raft.MsgAppendEntriesReply:
 		if m.MatchIndex > spec.MaxLog {
 			return nil, fmt.Sprintf("match index %d > %d", m.MatchIndex, spec.MaxLog)
 		}
-		out.Type, out.Success, out.MatchIndex = spec.AppendEntriesResponse, m.Success, uint8(m.MatchIndex)
-	case raft.MsgApp:
+		out.Type, out.Success, out.MatchIndex = spec.MsgAppendEntriesReply, m.Success, uint8(m.MatchIndex)
+	case raft.MsgAppendEntries:
 		if end := m.PrevLogIndex + len(m.Entries); end > spec.MaxLog || !fit(m.LeaderCommit) {
 			return nil, fmt.Sprintf("entries through %d, commit %d (> %d)", end, m.LeaderCommit, spec.MaxLog)
 		}
-		out.Type = spec.AppendEntriesRequest
+		out.Type = spec.MsgAppendEntries
 		prev, prevTerm := m.PrevLogIndex, m.PrevLogTerm
 		if len(m.Entries) == 0 {
 			out.PrevLogIndex, out.PrevLogTerm, out.CommitIndex = uint8(prev), uint8(specLogTerm(prevTerm)), uint8(min(m.LeaderCommit, prev))

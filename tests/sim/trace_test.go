@@ -21,7 +21,7 @@ type forger struct {
 }
 
 func (f forger) Step(m raft.Message) error {
-	if err := f.Core.Step(m); err != nil || *f.done || m.Kind != raft.MsgApp {
+	if err := f.Core.Step(m); err != nil || *f.done || m.Kind != raft.MsgAppendEntries {
 		return err
 	}
 	st := f.Core.Status()
@@ -29,7 +29,7 @@ func (f forger) Step(m raft.Message) error {
 		return nil
 	}
 	*f.done = true
-	return f.Core.Step(raft.Message{Kind: raft.MsgApp, From: m.From, To: m.To, Term: m.Term,
+	return f.Core.Step(raft.Message{Kind: raft.MsgAppendEntries, From: m.From, To: m.To, Term: m.Term,
 		PrevLogIndex: st.LastIndex, PrevLogTerm: st.LastTerm, Entries: []raft.Entry{{Term: m.Term, Command: 13}}})
 }
 
@@ -51,7 +51,7 @@ func (u usurper) Tick() error {
 		return nil
 	}
 	*u.done = true
-	return u.Core.Step(raft.Message{Kind: raft.MsgApp, From: st.VotedFor, To: st.ID, Term: st.Term + 1,
+	return u.Core.Step(raft.Message{Kind: raft.MsgAppendEntries, From: st.VotedFor, To: st.ID, Term: st.Term + 1,
 		PrevLogIndex: st.LastIndex, PrevLogTerm: st.LastTerm})
 }
 
@@ -65,7 +65,7 @@ type echo struct {
 }
 
 func (e echo) Step(m raft.Message) error {
-	if err := e.Core.Step(m); err != nil || *e.done || m.Kind != raft.MsgApp || m.Term == 0 {
+	if err := e.Core.Step(m); err != nil || *e.done || m.Kind != raft.MsgAppendEntries || m.Term == 0 {
 		return err
 	}
 	if st := e.Core.Status(); st.Leader || st.Candidate {
@@ -235,7 +235,7 @@ func TestTraceValidationBounds(t *testing.T) {
 
 // An AppendEntries of k entries stands for k spec requests of one entry.
 func TestMapMessage(t *testing.T) {
-	m := raft.Message{Kind: raft.MsgApp, From: 0, To: 1, Term: 3, PrevLogIndex: 1, PrevLogTerm: 1, LeaderCommit: 2,
+	m := raft.Message{Kind: raft.MsgAppendEntries, From: 0, To: 1, Term: 3, PrevLogIndex: 1, PrevLogTerm: 1, LeaderCommit: 2,
 		Entries: []raft.Entry{{Term: 2, Command: 4}, {Term: 3, Command: 5}}}
 	ps, why := mapMessage(&m)
 	if why != "" {
@@ -246,15 +246,15 @@ func TestMapMessage(t *testing.T) {
 		got = append(got, p.Unpack().String())
 	}
 	want := []string{
-		"AppendEntriesRequest n0→n1 term 4 prev 1/2 entries [3:v4] commit 2",
-		"AppendEntriesRequest n0→n1 term 4 prev 2/3 entries [4:v5] commit 2",
+		"AppendEntries n0→n1 term 4 prev 1/2 entries [3:v4] commit 2",
+		"AppendEntries n0→n1 term 4 prev 2/3 entries [4:v5] commit 2",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("mapMessage = %q, want %q", got, want)
 	}
 	m.Entries = nil
 	ps, _ = mapMessage(&m)
-	if len(ps) != 1 || ps[0].Unpack().String() != "AppendEntriesRequest n0→n1 term 4 prev 1/2 entries [] commit 1" {
+	if len(ps) != 1 || ps[0].Unpack().String() != "AppendEntries n0→n1 term 4 prev 1/2 entries [] commit 1" {
 		t.Errorf("a heartbeat maps to %v", ps)
 	}
 	m.Entries = []raft.Entry{{Term: 2, Command: 16}}
@@ -311,19 +311,19 @@ func TestCouldSend(t *testing.T) {
 		m    spec.Msg
 		want bool
 	}{
-		{spec.Msg{Type: spec.AppendEntriesRequest, Term: 3, Src: 0, Dst: 1, PrevLogIndex: 1, PrevLogTerm: 2, HasEntry: true, Entry: sv.Log[1], CommitIndex: 1}, true},
-		{spec.Msg{Type: spec.AppendEntriesRequest, Term: 3, Src: 0, Dst: 1, PrevLogIndex: 2, PrevLogTerm: 3, CommitIndex: 1}, true},
-		{spec.Msg{Type: spec.AppendEntriesRequest, Term: 3, Src: 0, Dst: 1, PrevLogIndex: 1, PrevLogTerm: 1, HasEntry: true, Entry: sv.Log[1], CommitIndex: 1}, false},
-		{spec.Msg{Type: spec.AppendEntriesRequest, Term: 3, Src: 0, Dst: 1, PrevLogIndex: 2, PrevLogTerm: 3, CommitIndex: 2}, false},
-		{spec.Msg{Type: spec.AppendEntriesRequest, Term: 2, Src: 0, Dst: 1, PrevLogIndex: 2, PrevLogTerm: 3, CommitIndex: 1}, false},
-		{spec.Msg{Type: spec.RequestVoteRequest, Term: 3, Src: 0, Dst: 1, LastLogIndex: 2, LastLogTerm: 3}, false}, // a leader does not ask for votes
+		{spec.Msg{Type: spec.MsgAppendEntries, Term: 3, Src: 0, Dst: 1, PrevLogIndex: 1, PrevLogTerm: 2, HasEntry: true, Entry: sv.Log[1], CommitIndex: 1}, true},
+		{spec.Msg{Type: spec.MsgAppendEntries, Term: 3, Src: 0, Dst: 1, PrevLogIndex: 2, PrevLogTerm: 3, CommitIndex: 1}, true},
+		{spec.Msg{Type: spec.MsgAppendEntries, Term: 3, Src: 0, Dst: 1, PrevLogIndex: 1, PrevLogTerm: 1, HasEntry: true, Entry: sv.Log[1], CommitIndex: 1}, false},
+		{spec.Msg{Type: spec.MsgAppendEntries, Term: 3, Src: 0, Dst: 1, PrevLogIndex: 2, PrevLogTerm: 3, CommitIndex: 2}, false},
+		{spec.Msg{Type: spec.MsgAppendEntries, Term: 2, Src: 0, Dst: 1, PrevLogIndex: 2, PrevLogTerm: 3, CommitIndex: 1}, false},
+		{spec.Msg{Type: spec.MsgRequestVote, Term: 3, Src: 0, Dst: 1, LastLogIndex: 2, LastLogTerm: 3}, false}, // a leader does not ask for votes
 	} {
 		if got := tv.couldSend(&sv, 0, tc.m.Pack()); got != tc.want {
 			t.Errorf("couldSend(%v) = %v, want %v", tc.m, got, tc.want)
 		}
 	}
 	sv.State = spec.Candidate
-	if !tv.couldSend(&sv, 0, (&spec.Msg{Type: spec.RequestVoteRequest, Term: 3, Src: 0, Dst: 1, LastLogIndex: 2, LastLogTerm: 3}).Pack()) {
+	if !tv.couldSend(&sv, 0, (&spec.Msg{Type: spec.MsgRequestVote, Term: 3, Src: 0, Dst: 1, LastLogIndex: 2, LastLogTerm: 3}).Pack()) {
 		t.Error("a candidate's RequestVote was refused")
 	}
 }
@@ -367,7 +367,7 @@ func TestTraceValidationCatchesBadRequest(t *testing.T) {
 	s.tv.inspect = func(n *raft.Node) raft.NodeState {
 		st := n.Inspect()
 		for k := range st.Outbox {
-			if st.Outbox[k].Kind == raft.MsgVote {
+			if st.Outbox[k].Kind == raft.MsgRequestVote {
 				st.Outbox[k].LastLogIndex++
 			}
 		}
