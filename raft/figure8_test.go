@@ -15,7 +15,7 @@ func (cn *coreNet) campaign(t *testing.T, id int) *node {
 	r := cn.nodes[id]
 	for range 4 {
 		for r.role == follower {
-			r.Tick()
+			cn.tick(id)
 		}
 		cn.flush()
 		if r.role == leader {
@@ -32,7 +32,7 @@ func (cn *coreNet) campaign(t *testing.T, id int) *node {
 // makes it a follower.
 func (cn *coreNet) stepDown(r *node) {
 	for r.role == leader {
-		r.Tick()
+		cn.tick(r.id)
 		cn.flush()
 	}
 }

@@ -119,8 +119,9 @@ func TestCompactReleasesEntries(t *testing.T) {
 
 // ---- Snapshot, from the service ----
 
-// committed makes a 3-node net whose leader n0 committed and applied the
-// commands 1..n on every node.
+// committed makes a 3-node net whose leader n0 committed the commands
+// 1..n on every node, and every node's Outputs handed them to its service
+// (taken: the net's record of applies is empty).
 func committed(t *testing.T, n int) *coreNet {
 	cn := newCoreNet(t, 3)
 	l := cn.elect(0)
@@ -135,7 +136,11 @@ func committed(t *testing.T, n int) *coreNet {
 	cn.flush()
 	for _, r := range cn.nodes {
 		require.Equal(t, n, r.commitIndex, "n%d", r.id)
-		require.Len(t, r.nextApply(), n)
+		var want []raftapi.ApplyMsg
+		for i := 1; i <= n; i++ {
+			want = append(want, raftapi.ApplyMsg{CommandValid: true, Command: i, CommandIndex: i})
+		}
+		require.Equal(t, want, cn.takeApplied(r.id), "n%d applies 1..%d in order", r.id, n)
 	}
 	return cn
 }
@@ -190,8 +195,8 @@ func TestInstallSnapshotCatchesUpLaggingFollower(t *testing.T) {
 			l.Tick()
 		}
 		cn.flush()
-		r.nextApply()
-		require.NoError(t, r.Snapshot(20, []byte("service state through 20")))
+		require.Len(t, cn.takeApplied(r.id), 25, "n%d's service has 1..25", r.id)
+		require.NoError(t, cn.ns[r.id].Snapshot(20, []byte("service state through 20")))
 	}
 	require.Equal(t, 0, f.log.lastIndex())
 	cn.cut[2] = false
@@ -203,15 +208,15 @@ func TestInstallSnapshotCatchesUpLaggingFollower(t *testing.T) {
 	require.Equal(t, 25, f.log.lastIndex(), "and got the entries after it")
 	require.Equal(t, 25, l.matchIndex[2])
 
-	msgs := f.nextApply()
-	require.Len(t, msgs, 1, "the snapshot alone first")
-	require.Equal(t, raftapi.ApplyMsg{SnapshotValid: true, Snapshot: []byte("service state through 20"), SnapshotTerm: 1, SnapshotIndex: 20}, msgs[0])
-	require.Equal(t, 20, f.lastApplied)
-	msgs = f.nextApply()
-	require.Len(t, msgs, 5)
-	require.Equal(t, 21, msgs[0].CommandIndex)
+	// What f's Outputs handed to its service, in order: the snapshot
+	// alone first, then the entries after it, from base+1.
+	want := []raftapi.ApplyMsg{{SnapshotValid: true, Snapshot: []byte("service state through 20"), SnapshotTerm: 1, SnapshotIndex: 20}}
+	for i := 21; i <= 25; i++ {
+		want = append(want, raftapi.ApplyMsg{CommandValid: true, Command: i, CommandIndex: i})
+	}
+	require.Equal(t, want, cn.takeApplied(2))
 	require.Equal(t, 25, f.lastApplied)
-	require.Nil(t, f.nextApply())
+	require.False(t, f.hasApply())
 	// Reference: section 7
 }
 
@@ -290,6 +295,11 @@ func TestInstallSnapshotSuffix(t *testing.T) {
 // than the batch is stale; a newer one is handed out after the batch,
 // never inside or before it, and the service's own Snapshot calls for
 // indices of the batch are then harmlessly stale (M19).
+//
+// After committed, f is driven on the core directly, not through its Node:
+// the test is about nextApply itself (Node.Ready hands out all it returns
+// at once), and about a Snapshot that comes while the newer snapshot
+// waits to be handed out, which the Node's eager Ready leaves no room for.
 func TestInstallSnapshotWhileApplying(t *testing.T) {
 	cn := committed(t, 20)
 	f := cn.nodes[1]
@@ -386,15 +396,20 @@ func TestInstallSnapshotMalformed(t *testing.T) {
 func TestRestartFromSnapshot(t *testing.T) {
 	cn := committed(t, 20)
 	r := cn.nodes[0]
-	require.NoError(t, r.Snapshot(15, []byte("through 15")))
-	state := r.encodeState()
+	require.NoError(t, cn.ns[0].Snapshot(15, []byte("through 15")))
+	cn.flush() // the Output saves state and snapshot together
+	saved := cn.saved[0]
+	require.Equal(t, []byte("through 15"), saved.snapshot)
+	state := saved.state
 
-	st, err := decodeState(state, 0, 3)
+	n2, err := NewNode(r.cfg, saved.state, saved.snapshot)
 	require.NoError(t, err)
-	r2 := newNode(r.cfg, st, []byte("through 15"))
+	r2 := n2.c
 	require.Equal(t, 15, r2.commitIndex)
 	require.Equal(t, 15, r2.lastApplied)
-	require.Nil(t, r2.nextApply(), "the service has the snapshot already")
+	require.False(t, n2.HasReady())
+	require.Empty(t, n2.Ready().Apply, "the service has the snapshot already")
+	require.NoError(t, n2.Advance())
 	require.Equal(t, 20, r2.log.lastIndex())
 
 	// The driver: state and snapshot saved together, and the snapshot read
@@ -409,7 +424,7 @@ func TestRestartFromSnapshot(t *testing.T) {
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
 	require.Equal(t, []byte("through 15"), p.snapshot)
-	st, err = decodeState(p.state, 0, 3)
+	st, err := decodeState(p.state, 0, 3)
 	require.NoError(t, err)
 	require.Equal(t, 9, st.Term)
 	require.Equal(t, 15, st.Base)
