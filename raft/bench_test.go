@@ -6,9 +6,10 @@ import (
 	"github.com/raftspec/raftspec/invariants"
 )
 
-// BenchmarkCoreAgreement measures the core alone: a leader of three nodes
-// proposes one command and the cluster exchanges every message until it
-// commits, with the log compacted every 100 entries. One op is one
+// BenchmarkCoreAgreement measures the core behind its Node contract, with
+// no driver: a leader of three nodes proposes one command and the cluster
+// exchanges every message until it commits (coreNet.flush: Ready, save,
+// Advance, Step), with the log compacted every 100 entries. One op is one
 // agreement (about 10 transitions). Compare builds with and without
 // -tags invariants to see what the hooks cost, and that without the tag
 // they cost nothing:
