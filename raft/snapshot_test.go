@@ -290,48 +290,48 @@ func TestInstallSnapshotSuffix(t *testing.T) {
 	// Reference: section 7, InstallSnapshot receiver implementation, steps 6-7
 }
 
-// The driver's applier takes a batch from nextApply and sends it without
-// the lock; meanwhile an InstallSnapshot may arrive. A snapshot no newer
-// than the batch is stale; a newer one is handed out after the batch,
-// never inside or before it, and the service's own Snapshot calls for
-// indices of the batch are then harmlessly stale (M19).
-//
-// After committed, f is driven on the core directly, not through its Node:
-// the test is about nextApply itself (Node.Ready hands out all it returns
-// at once), and about a Snapshot that comes while the newer snapshot
-// waits to be handed out, which the Node's eager Ready leaves no room for.
+// The driver's applier takes a batch the Node handed out (Output.Apply,
+// from nextApply) and sends it without the lock; meanwhile an
+// InstallSnapshot may arrive. A snapshot no newer than the batch is stale;
+// a newer one is handed out after the batch, never inside or before it,
+// and the service's own Snapshot calls for indices of the batch are then
+// harmlessly stale (M19). After committed, f's inputs go through its Node
+// one at a time, each Output advanced, as the driver does.
 func TestInstallSnapshotWhileApplying(t *testing.T) {
 	cn := committed(t, 20)
-	f := cn.nodes[1]
+	f, fn := cn.nodes[1], cn.ns[1]
 	l := cn.nodes[0]
 	for i := 21; i <= 30; i++ {
 		l.Propose(i)
 	}
 	cn.cut[1] = true // f misses 21..30 for now
 	cn.flush()
-	f.Step(Message{Kind: MsgAppendEntries, From: 0, To: 1, Term: 1, PrevLogIndex: 20, PrevLogTerm: 1,
-		Entries: []Entry{{Term: 1, Command: 21}, {Term: 1, Command: 22}}, LeaderCommit: 22})
-	f.Ready()
-	batch := f.nextApply() // the applier now sends 21, 22 without the lock
-	require.Len(t, batch, 2)
+	advance := func() Output {
+		t.Helper()
+		out := fn.Ready()
+		require.NoError(t, fn.Advance())
+		return out
+	}
+	require.NoError(t, fn.Step(Message{Kind: MsgAppendEntries, From: 0, To: 1, Term: 1, PrevLogIndex: 20, PrevLogTerm: 1,
+		Entries: []Entry{{Term: 1, Command: 21}, {Term: 1, Command: 22}}, LeaderCommit: 22}))
+	batch := advance().Apply // the applier now sends 21, 22 without the lock
+	require.Equal(t, []raftapi.ApplyMsg{{CommandValid: true, Command: 21, CommandIndex: 21}, {CommandValid: true, Command: 22, CommandIndex: 22}}, batch)
 
 	// A stale snapshot (through 22, as applied) changes nothing.
-	f.Step(Message{Kind: MsgInstallSnapshot, From: 0, To: 1, Term: 1, LastIncludedIndex: 22, LastIncludedTerm: 1, Data: []byte("22")})
-	f.Ready()
+	require.NoError(t, fn.Step(Message{Kind: MsgInstallSnapshot, From: 0, To: 1, Term: 1, LastIncludedIndex: 22, LastIncludedTerm: 1, Data: []byte("22")}))
 	require.False(t, f.hasApply())
+	require.Empty(t, advance().Apply)
 	// A newer one (through 28) waits for the batch to be sent.
-	f.Step(Message{Kind: MsgInstallSnapshot, From: 0, To: 1, Term: 1, LastIncludedIndex: 28, LastIncludedTerm: 1, Data: []byte("28")})
-	f.Ready()
+	require.NoError(t, fn.Step(Message{Kind: MsgInstallSnapshot, From: 0, To: 1, Term: 1, LastIncludedIndex: 28, LastIncludedTerm: 1, Data: []byte("28")}))
 	require.True(t, f.hasApply())
 	// The service, still at 21, snapshots: stale now, and harmless.
-	require.NoError(t, f.Snapshot(21, []byte("21")))
+	require.NoError(t, fn.Snapshot(21, []byte("21")))
 	require.Equal(t, 28, f.log.base)
 	require.Equal(t, []byte("28"), f.snapshot)
 
-	msgs := f.nextApply()
-	require.Len(t, msgs, 1)
-	require.Equal(t, 28, msgs[0].SnapshotIndex)
-	require.Nil(t, f.nextApply(), "nothing after 28 is committed here yet")
+	require.Equal(t, []raftapi.ApplyMsg{{SnapshotValid: true, Snapshot: []byte("28"), SnapshotTerm: 1, SnapshotIndex: 28}}, advance().Apply,
+		"the snapshot alone, after the batch: nothing after 28 is committed here yet")
+	require.False(t, fn.HasReady())
 	// Reference: section 7
 }
 
