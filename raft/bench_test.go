@@ -27,13 +27,13 @@ func BenchmarkCoreAgreement(b *testing.B) {
 	l := cn.elect(0)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		l.Propose(i)
+		cn.ns[l.id].Propose(i)
 		cn.flush()
-		l.Tick()
+		cn.tick(l.id)
 		for _, r := range cn.nodes {
 			cn.takeApplied(r.id) // the service takes what flush collected
 			if r.lastApplied-r.log.base >= 100 {
-				if err := r.Snapshot(r.lastApplied, nil); err != nil {
+				if err := cn.ns[r.id].Snapshot(r.lastApplied, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -100,7 +100,10 @@ func (cn *coreNet) takeApplied(id int) []raftapi.ApplyMsg {
 	return msgs
 }
 
-// tick is one Node.Tick of node id.
+// tick is one Node.Tick of node id. The tests give their inputs through
+// the Node too (cn.tick, cn.ns[id].Propose, Snapshot, Unreachable) when
+// flush delivers the messages; those that hand messages over themselves,
+// to look at one core's output, use the core's own methods.
 func (cn *coreNet) tick(id int) {
 	if err := cn.ns[id].Tick(); err != nil {
 		cn.fatal(err)
@@ -136,7 +139,7 @@ func TestElectionAndCommit(t *testing.T) {
 	for _, r := range cn.nodes[1:] {
 		require.Equal(t, 0, r.votedFor, "votedFor is persisted with the vote")
 	}
-	idx, term, ok := l.Propose("x")
+	idx, term, ok := cn.ns[l.id].Propose("x")
 	require.True(t, ok)
 	require.Equal(t, 1, idx)
 	require.Equal(t, 1, term)
@@ -144,7 +147,7 @@ func TestElectionAndCommit(t *testing.T) {
 	require.Equal(t, 1, l.commitIndex)
 	// Followers learn the commit with the next AppendEntries.
 	for range l.cfg.HeartbeatTicks {
-		l.Tick()
+		cn.tick(l.id)
 	}
 	cn.flush()
 	for _, r := range cn.nodes {
@@ -183,7 +186,7 @@ func TestFigure8CommitRule(t *testing.T) {
 	cn.beat(l)
 	require.Equal(t, 1, l.matchIndex[1], "n1 holds index 1")
 	require.Equal(t, 0, l.commitIndex, "index 1 (term 2) is on a majority but must not commit by counting")
-	l.Propose("new")
+	cn.ns[l.id].Propose("new")
 	cn.flush()
 	require.Equal(t, 2, l.commitIndex, "the term-4 entry commits, and index 1 with it")
 	// Reference: section 5.4.2, Figure 8
@@ -194,7 +197,7 @@ func TestFigure8CommitRule(t *testing.T) {
 func TestStaleReplyIgnored(t *testing.T) {
 	cn := newCoreNet(t, 3)
 	l := cn.elect(0)
-	l.Propose("a")
+	cn.ns[l.id].Propose("a")
 	cn.flush()
 	stale := Message{Kind: MsgAppendEntriesReply, From: 1, To: 0, Term: l.currentTerm, ReqTerm: l.currentTerm - 1, Success: true, MatchIndex: 1}
 	l.matchIndex[1] = 0

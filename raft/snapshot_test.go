@@ -126,12 +126,12 @@ func committed(t *testing.T, n int) *coreNet {
 	cn := newCoreNet(t, 3)
 	l := cn.elect(0)
 	for i := 1; i <= n; i++ {
-		l.Propose(i)
+		cn.ns[l.id].Propose(i)
 		cn.flush()
 	}
-	l.Tick() // heartbeats carry the last commitIndex
+	cn.tick(l.id) // heartbeats carry the last commitIndex
 	for range l.cfg.HeartbeatTicks {
-		l.Tick()
+		cn.tick(l.id)
 	}
 	cn.flush()
 	for _, r := range cn.nodes {
@@ -186,13 +186,13 @@ func TestInstallSnapshotCatchesUpLaggingFollower(t *testing.T) {
 	f := cn.nodes[2]
 	cn.cut[2] = true
 	for i := 1; i <= 25; i++ {
-		l.Propose(i)
+		cn.ns[l.id].Propose(i)
 		cn.flush()
 	}
 	for _, r := range cn.nodes[:2] {
-		r.Tick()
+		cn.tick(r.id)
 		for range l.cfg.HeartbeatTicks {
-			l.Tick()
+			cn.tick(l.id)
 		}
 		cn.flush()
 		require.Len(t, cn.takeApplied(r.id), 25, "n%d's service has 1..25", r.id)
@@ -201,7 +201,7 @@ func TestInstallSnapshotCatchesUpLaggingFollower(t *testing.T) {
 	require.Equal(t, 0, f.log.lastIndex())
 	cn.cut[2] = false
 	for range l.cfg.HeartbeatTicks {
-		l.Tick()
+		cn.tick(l.id)
 	}
 	cn.flush()
 	require.Equal(t, 20, f.log.base, "installed the leader's snapshot")
@@ -302,7 +302,7 @@ func TestInstallSnapshotWhileApplying(t *testing.T) {
 	f, fn := cn.nodes[1], cn.ns[1]
 	l := cn.nodes[0]
 	for i := 21; i <= 30; i++ {
-		l.Propose(i)
+		cn.ns[l.id].Propose(i)
 	}
 	cn.cut[1] = true // f misses 21..30 for now
 	cn.flush()

@@ -20,15 +20,15 @@ func TestTranscript(t *testing.T) {
 	obs := invariants.NewObserver()
 	cn := newObservedNet(t, 3, obs)
 	l := cn.elect(0)
-	l.Propose("x")
+	cn.ns[l.id].Propose("x")
 	cn.flush()
 	cn.beat(l)
 	n2 := cn.nodes[2]
 	require.Len(t, cn.takeApplied(2), 1)
-	require.NoError(t, n2.Snapshot(1, []byte("s")))
+	require.NoError(t, cn.ns[n2.id].Snapshot(1, []byte("s")))
 	n2.becomeLeader() // planted: a second leader in term 1
 	for range n2.cfg.HeartbeatTicks {
-		n2.Tick()
+		cn.tick(n2.id)
 	}
 	v := obs.Violation()
 	require.NotNil(t, v)
@@ -82,7 +82,7 @@ func TestObserverPerConfig(t *testing.T) {
 	n2 := ca.nodes[2]
 	n2.becomeLeader() // planted in a only: a second leader in term 1
 	for range n2.cfg.HeartbeatTicks {
-		n2.Tick() // a reported transition
+		ca.tick(n2.id) // a reported transition
 	}
 	require.ErrorContains(t, a.Err(), invariants.ElectionSafetyName)
 	require.NoError(t, b.Err())
