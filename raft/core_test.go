@@ -7,46 +7,75 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/raftspec/raftspec/invariants"
+	"github.com/raftspec/raftspec/raftapi"
 )
 
 // coreNet delivers the messages of a few cores synchronously, in order,
-// with no goroutines: the smallest deterministic simulator.
+// with no goroutines: the smallest deterministic simulator. It drives each
+// core through its Node, as the driver and tests/sim do: flush takes each
+// Output, keeps what it persisted, collects what it applied, Advances
+// (which checks persist-before-send) and only then delivers the messages.
+// nodes are the cores themselves, for the tests to look inside and to
+// plant state.
 type coreNet struct {
-	fatal func(error)
-	nodes []*node
-	cut   map[int]bool // nodes whose messages are dropped
-	sent  int
-	to    map[int]int // requests sent to each node
+	fatal   func(error)
+	nodes   []*node
+	ns      []*Node              // ns[i] wraps nodes[i]: the contract flush drives
+	saved   []savedState         // what each node's Outputs last persisted
+	applied [][]raftapi.ApplyMsg // what each node's Outputs handed to the service, not yet taken
+	cut     map[int]bool         // nodes whose messages are dropped
+	sent    int
+	to      map[int]int // requests sent to each node
 }
+
+// savedState is a node's stable storage: State and Snapshot of the last
+// Output that persisted, what NewNode restarts from.
+type savedState struct{ state, snapshot []byte }
 
 func newCoreNet(t *testing.T, n int) *coreNet { return newObservedNet(t, n, nil) }
 
 // newObservedNet is newCoreNet with nodes that report to obs (with -tags
 // invariants).
 func newObservedNet(t *testing.T, n int, obs *invariants.Observer) *coreNet {
-	cn := &coreNet{cut: map[int]bool{}, to: map[int]int{}}
+	cn := &coreNet{cut: map[int]bool{}, to: map[int]int{},
+		saved: make([]savedState, n), applied: make([][]raftapi.ApplyMsg, n)}
 	if t != nil {
 		cn.fatal = func(err error) { t.Helper(); t.Fatal(err) }
 	}
 	for i := range n {
-		cn.nodes = append(cn.nodes, newNode(Config{ID: i, Peers: n, ElectionTicks: 10, HeartbeatTicks: 3,
-			Rand: func(int) int { return i }, Observer: obs}, persistentState{VotedFor: None}, nil))
+		r := newNode(Config{ID: i, Peers: n, ElectionTicks: 10, HeartbeatTicks: 3,
+			Rand: func(int) int { return i }, Observer: obs}, persistentState{VotedFor: None}, nil)
+		cn.nodes = append(cn.nodes, r)
+		cn.ns = append(cn.ns, &Node{c: r})
 	}
 	return cn
 }
 
-// flush delivers messages until none are left, persisting before sending
-// as the driver does.
+// flush delivers messages until none are left, through the Node contract:
+// for each node with output, Ready; save State and Snapshot; Advance,
+// which fails if a message depends on state the Output did not persist;
+// then send the messages (a cut node's are lost), each to the
+// destination's Node.Step. What the Outputs apply is kept for takeApplied.
 func (cn *coreNet) flush() {
 	for progress := true; progress; {
 		progress = false
-		for _, r := range cn.nodes {
-			rd := r.Ready()
-			if rd.MustPersist {
-				r.encodeState()
-				r.persisted()
+		for id, n := range cn.ns {
+			if !n.HasReady() {
+				continue
 			}
-			for _, m := range rd.Messages {
+			out := n.Ready()
+			if out.State != nil {
+				cn.saved[id] = savedState{out.State, out.Snapshot}
+			}
+			if len(cn.applied[id]) == 0 {
+				cn.applied[id] = out.Apply // each Output's Apply is its own
+			} else {
+				cn.applied[id] = append(cn.applied[id], out.Apply...)
+			}
+			if err := n.Advance(); err != nil {
+				cn.fatal(err)
+			}
+			for _, m := range out.Messages {
 				progress = true
 				cn.sent++
 				if !m.Kind.isReply() {
@@ -55,11 +84,29 @@ func (cn *coreNet) flush() {
 				if cn.cut[m.From] || cn.cut[m.To] {
 					continue
 				}
-				if err := cn.nodes[m.To].Step(m); err != nil {
+				if err := cn.ns[m.To].Step(m); err != nil {
 					cn.fatal(err)
 				}
 			}
 		}
+	}
+}
+
+// takeApplied returns what node id's Outputs handed to its service since
+// the last call, in order, and forgets it.
+func (cn *coreNet) takeApplied(id int) []raftapi.ApplyMsg {
+	msgs := cn.applied[id]
+	cn.applied[id] = nil
+	return msgs
+}
+
+// tick is one Node.Tick of node id. The tests give their inputs through
+// the Node too (cn.tick, cn.ns[id].Propose, Snapshot, Unreachable) when
+// flush delivers the messages; those that hand messages over themselves,
+// to look at one core's output, use the core's own methods.
+func (cn *coreNet) tick(id int) {
+	if err := cn.ns[id].Tick(); err != nil {
+		cn.fatal(err)
 	}
 }
 
@@ -68,7 +115,7 @@ func (cn *coreNet) flush() {
 // then, not upon election (rule F5 of docs/guide.md).
 func (cn *coreNet) beat(r *node) {
 	for range r.cfg.HeartbeatTicks {
-		r.Tick()
+		cn.tick(r.id)
 	}
 	cn.flush()
 }
@@ -76,7 +123,7 @@ func (cn *coreNet) beat(r *node) {
 func (cn *coreNet) elect(id int) *node {
 	r := cn.nodes[id]
 	for r.role != candidate && r.role != leader {
-		r.Tick()
+		cn.tick(id)
 	}
 	cn.flush()
 	if r.role != leader {
@@ -92,7 +139,7 @@ func TestElectionAndCommit(t *testing.T) {
 	for _, r := range cn.nodes[1:] {
 		require.Equal(t, 0, r.votedFor, "votedFor is persisted with the vote")
 	}
-	idx, term, ok := l.Propose("x")
+	idx, term, ok := cn.ns[l.id].Propose("x")
 	require.True(t, ok)
 	require.Equal(t, 1, idx)
 	require.Equal(t, 1, term)
@@ -100,14 +147,12 @@ func TestElectionAndCommit(t *testing.T) {
 	require.Equal(t, 1, l.commitIndex)
 	// Followers learn the commit with the next AppendEntries.
 	for range l.cfg.HeartbeatTicks {
-		l.Tick()
+		cn.tick(l.id)
 	}
 	cn.flush()
 	for _, r := range cn.nodes {
 		require.Equal(t, 1, r.commitIndex, "n%d", r.id)
-		msgs := r.nextApply()
-		require.Len(t, msgs, 1)
-		require.Equal(t, "x", msgs[0].Command)
+		require.Equal(t, []raftapi.ApplyMsg{{CommandValid: true, Command: "x", CommandIndex: 1}}, cn.takeApplied(r.id), "n%d", r.id)
 	}
 	// Reference: §5.2, §5.3
 }
@@ -141,7 +186,7 @@ func TestFigure8CommitRule(t *testing.T) {
 	cn.beat(l)
 	require.Equal(t, 1, l.matchIndex[1], "n1 holds index 1")
 	require.Equal(t, 0, l.commitIndex, "index 1 (term 2) is on a majority but must not commit by counting")
-	l.Propose("new")
+	cn.ns[l.id].Propose("new")
 	cn.flush()
 	require.Equal(t, 2, l.commitIndex, "the term-4 entry commits, and index 1 with it")
 	// Reference: section 5.4.2, Figure 8
@@ -152,7 +197,7 @@ func TestFigure8CommitRule(t *testing.T) {
 func TestStaleReplyIgnored(t *testing.T) {
 	cn := newCoreNet(t, 3)
 	l := cn.elect(0)
-	l.Propose("a")
+	cn.ns[l.id].Propose("a")
 	cn.flush()
 	stale := Message{Kind: MsgAppendEntriesReply, From: 1, To: 0, Term: l.currentTerm, ReqTerm: l.currentTerm - 1, Success: true, MatchIndex: 1}
 	l.matchIndex[1] = 0

@@ -15,7 +15,7 @@ func (cn *coreNet) campaign(t *testing.T, id int) *node {
 	r := cn.nodes[id]
 	for range 4 {
 		for r.role == follower {
-			r.Tick()
+			cn.tick(id)
 		}
 		cn.flush()
 		if r.role == leader {
@@ -32,7 +32,7 @@ func (cn *coreNet) campaign(t *testing.T, id int) *node {
 // makes it a follower.
 func (cn *coreNet) stepDown(r *node) {
 	for r.role == leader {
-		r.Tick()
+		cn.tick(r.id)
 		cn.flush()
 	}
 }
@@ -65,13 +65,13 @@ func TestFigure8Paper(t *testing.T) {
 	// (a)
 	n0 := cn.campaign(t, 0)
 	cn.cut = map[int]bool{2: true, 3: true, 4: true}
-	n0.Propose("S1 term 1")
+	cn.ns[n0.id].Propose("S1 term 1")
 	cn.flush()
 	// (b)
 	cn.cut = map[int]bool{0: true, 1: true}
 	n4 := cn.campaign(t, 4)
 	cn.cut[4] = true
-	n4.Propose("S5 term 2")
+	cn.ns[n4.id].Propose("S5 term 2")
 	cn.flush()
 	// (c) n0 rejoins, learns of term 2 from the replies to its heartbeat,
 	// and stands again.
@@ -90,7 +90,7 @@ func TestFigure8Paper(t *testing.T) {
 	check()
 	require.Equal(t, 4, n4.currentTerm)
 	for range n4.cfg.HeartbeatTicks {
-		n4.Tick()
+		cn.tick(n4.id)
 	}
 	cn.flush()
 	for _, id := range []int{1, 2, 3, 4} {

@@ -17,16 +17,16 @@ func TestHeartbeatSkipsRecentAppend(t *testing.T) {
 	cn := newCoreNet(t, 3)
 	l := cn.elect(0)
 	cn.beat(l)
-	l.Tick()
-	l.Propose("x") // an AppendEntries to each follower, one tick into the interval
+	cn.tick(l.id)
+	cn.ns[l.id].Propose("x") // an AppendEntries to each follower, one tick into the interval
 	cn.flush()
 	before := cn.sent
 	for range l.cfg.HeartbeatTicks - 1 {
-		l.Tick()
+		cn.tick(l.id)
 		cn.flush()
 	}
 	require.Equal(t, before, cn.sent, "no heartbeat within an interval of the last AppendEntries")
-	l.Tick()
+	cn.tick(l.id)
 	cn.flush()
 	require.Equal(t, before+4, cn.sent, "one heartbeat (and its reply) to each follower an interval after it")
 }
@@ -44,7 +44,7 @@ func TestProbePresumedDown(t *testing.T) {
 	clear(cn.to)
 	const ticks = 100
 	for range ticks {
-		l.Tick()
+		cn.tick(l.id)
 		cn.flush()
 	}
 	hb, et := l.cfg.HeartbeatTicks, l.cfg.ElectionTicks
@@ -65,7 +65,7 @@ func TestProbeCutOff(t *testing.T) {
 	clear(cn.to)
 	const ticks = 300
 	for range ticks {
-		l.Tick()
+		cn.tick(l.id)
 		cn.flush()
 	}
 	require.Equal(t, leader, l.role)
@@ -80,16 +80,16 @@ func TestNoHeartbeatRightAfterFailure(t *testing.T) {
 	l := cn.elect(0)
 	cn.beat(l)
 	for range l.cfg.HeartbeatTicks - 1 {
-		l.Tick()
+		cn.tick(l.id)
 		cn.flush()
 	}
-	l.unreachable(1) // the last AppendEntries to n1 failed
+	cn.ns[l.id].Unreachable(1) // the last AppendEntries to n1 failed
 	clear(cn.to)
-	l.Tick() // n2's heartbeat is due; n1's is not
+	cn.tick(l.id) // n2's heartbeat is due; n1's is not
 	cn.flush()
 	require.Equal(t, map[int]int{2: 1}, cn.to)
 	for range l.cfg.HeartbeatTicks - 1 {
-		l.Tick()
+		cn.tick(l.id)
 		cn.flush()
 	}
 	require.Equal(t, 1, cn.to[1], "n1's heartbeat one interval after the failure")

@@ -119,23 +119,28 @@ func TestCompactReleasesEntries(t *testing.T) {
 
 // ---- Snapshot, from the service ----
 
-// committed makes a 3-node net whose leader n0 committed and applied the
-// commands 1..n on every node.
+// committed makes a 3-node net whose leader n0 committed the commands
+// 1..n on every node, and every node's Outputs handed them to its service
+// (taken: the net's record of applies is empty).
 func committed(t *testing.T, n int) *coreNet {
 	cn := newCoreNet(t, 3)
 	l := cn.elect(0)
 	for i := 1; i <= n; i++ {
-		l.Propose(i)
+		cn.ns[l.id].Propose(i)
 		cn.flush()
 	}
-	l.Tick() // heartbeats carry the last commitIndex
+	cn.tick(l.id) // heartbeats carry the last commitIndex
 	for range l.cfg.HeartbeatTicks {
-		l.Tick()
+		cn.tick(l.id)
 	}
 	cn.flush()
 	for _, r := range cn.nodes {
 		require.Equal(t, n, r.commitIndex, "n%d", r.id)
-		require.Len(t, r.nextApply(), n)
+		var want []raftapi.ApplyMsg
+		for i := 1; i <= n; i++ {
+			want = append(want, raftapi.ApplyMsg{CommandValid: true, Command: i, CommandIndex: i})
+		}
+		require.Equal(t, want, cn.takeApplied(r.id), "n%d applies 1..%d in order", r.id, n)
 	}
 	return cn
 }
@@ -181,37 +186,37 @@ func TestInstallSnapshotCatchesUpLaggingFollower(t *testing.T) {
 	f := cn.nodes[2]
 	cn.cut[2] = true
 	for i := 1; i <= 25; i++ {
-		l.Propose(i)
+		cn.ns[l.id].Propose(i)
 		cn.flush()
 	}
 	for _, r := range cn.nodes[:2] {
-		r.Tick()
+		cn.tick(r.id)
 		for range l.cfg.HeartbeatTicks {
-			l.Tick()
+			cn.tick(l.id)
 		}
 		cn.flush()
-		r.nextApply()
-		require.NoError(t, r.Snapshot(20, []byte("service state through 20")))
+		require.Len(t, cn.takeApplied(r.id), 25, "n%d's service has 1..25", r.id)
+		require.NoError(t, cn.ns[r.id].Snapshot(20, []byte("service state through 20")))
 	}
 	require.Equal(t, 0, f.log.lastIndex())
 	cn.cut[2] = false
 	for range l.cfg.HeartbeatTicks {
-		l.Tick()
+		cn.tick(l.id)
 	}
 	cn.flush()
 	require.Equal(t, 20, f.log.base, "installed the leader's snapshot")
 	require.Equal(t, 25, f.log.lastIndex(), "and got the entries after it")
 	require.Equal(t, 25, l.matchIndex[2])
 
-	msgs := f.nextApply()
-	require.Len(t, msgs, 1, "the snapshot alone first")
-	require.Equal(t, raftapi.ApplyMsg{SnapshotValid: true, Snapshot: []byte("service state through 20"), SnapshotTerm: 1, SnapshotIndex: 20}, msgs[0])
-	require.Equal(t, 20, f.lastApplied)
-	msgs = f.nextApply()
-	require.Len(t, msgs, 5)
-	require.Equal(t, 21, msgs[0].CommandIndex)
+	// What f's Outputs handed to its service, in order: the snapshot
+	// alone first, then the entries after it, from base+1.
+	want := []raftapi.ApplyMsg{{SnapshotValid: true, Snapshot: []byte("service state through 20"), SnapshotTerm: 1, SnapshotIndex: 20}}
+	for i := 21; i <= 25; i++ {
+		want = append(want, raftapi.ApplyMsg{CommandValid: true, Command: i, CommandIndex: i})
+	}
+	require.Equal(t, want, cn.takeApplied(2))
 	require.Equal(t, 25, f.lastApplied)
-	require.Nil(t, f.nextApply())
+	require.False(t, f.hasApply())
 	// Reference: section 7
 }
 
@@ -285,43 +290,48 @@ func TestInstallSnapshotSuffix(t *testing.T) {
 	// Reference: section 7, InstallSnapshot receiver implementation, steps 6-7
 }
 
-// The driver's applier takes a batch from nextApply and sends it without
-// the lock; meanwhile an InstallSnapshot may arrive. A snapshot no newer
-// than the batch is stale; a newer one is handed out after the batch,
-// never inside or before it, and the service's own Snapshot calls for
-// indices of the batch are then harmlessly stale (M19).
+// The driver's applier takes a batch the Node handed out (Output.Apply,
+// from nextApply) and sends it without the lock; meanwhile an
+// InstallSnapshot may arrive. A snapshot no newer than the batch is stale;
+// a newer one is handed out after the batch, never inside or before it,
+// and the service's own Snapshot calls for indices of the batch are then
+// harmlessly stale (M19). After committed, f's inputs go through its Node
+// one at a time, each Output advanced, as the driver does.
 func TestInstallSnapshotWhileApplying(t *testing.T) {
 	cn := committed(t, 20)
-	f := cn.nodes[1]
+	f, fn := cn.nodes[1], cn.ns[1]
 	l := cn.nodes[0]
 	for i := 21; i <= 30; i++ {
-		l.Propose(i)
+		cn.ns[l.id].Propose(i)
 	}
 	cn.cut[1] = true // f misses 21..30 for now
 	cn.flush()
-	f.Step(Message{Kind: MsgAppendEntries, From: 0, To: 1, Term: 1, PrevLogIndex: 20, PrevLogTerm: 1,
-		Entries: []Entry{{Term: 1, Command: 21}, {Term: 1, Command: 22}}, LeaderCommit: 22})
-	f.Ready()
-	batch := f.nextApply() // the applier now sends 21, 22 without the lock
-	require.Len(t, batch, 2)
+	advance := func() Output {
+		t.Helper()
+		out := fn.Ready()
+		require.NoError(t, fn.Advance())
+		return out
+	}
+	require.NoError(t, fn.Step(Message{Kind: MsgAppendEntries, From: 0, To: 1, Term: 1, PrevLogIndex: 20, PrevLogTerm: 1,
+		Entries: []Entry{{Term: 1, Command: 21}, {Term: 1, Command: 22}}, LeaderCommit: 22}))
+	batch := advance().Apply // the applier now sends 21, 22 without the lock
+	require.Equal(t, []raftapi.ApplyMsg{{CommandValid: true, Command: 21, CommandIndex: 21}, {CommandValid: true, Command: 22, CommandIndex: 22}}, batch)
 
 	// A stale snapshot (through 22, as applied) changes nothing.
-	f.Step(Message{Kind: MsgInstallSnapshot, From: 0, To: 1, Term: 1, LastIncludedIndex: 22, LastIncludedTerm: 1, Data: []byte("22")})
-	f.Ready()
+	require.NoError(t, fn.Step(Message{Kind: MsgInstallSnapshot, From: 0, To: 1, Term: 1, LastIncludedIndex: 22, LastIncludedTerm: 1, Data: []byte("22")}))
 	require.False(t, f.hasApply())
+	require.Empty(t, advance().Apply)
 	// A newer one (through 28) waits for the batch to be sent.
-	f.Step(Message{Kind: MsgInstallSnapshot, From: 0, To: 1, Term: 1, LastIncludedIndex: 28, LastIncludedTerm: 1, Data: []byte("28")})
-	f.Ready()
+	require.NoError(t, fn.Step(Message{Kind: MsgInstallSnapshot, From: 0, To: 1, Term: 1, LastIncludedIndex: 28, LastIncludedTerm: 1, Data: []byte("28")}))
 	require.True(t, f.hasApply())
 	// The service, still at 21, snapshots: stale now, and harmless.
-	require.NoError(t, f.Snapshot(21, []byte("21")))
+	require.NoError(t, fn.Snapshot(21, []byte("21")))
 	require.Equal(t, 28, f.log.base)
 	require.Equal(t, []byte("28"), f.snapshot)
 
-	msgs := f.nextApply()
-	require.Len(t, msgs, 1)
-	require.Equal(t, 28, msgs[0].SnapshotIndex)
-	require.Nil(t, f.nextApply(), "nothing after 28 is committed here yet")
+	require.Equal(t, []raftapi.ApplyMsg{{SnapshotValid: true, Snapshot: []byte("28"), SnapshotTerm: 1, SnapshotIndex: 28}}, advance().Apply,
+		"the snapshot alone, after the batch: nothing after 28 is committed here yet")
+	require.False(t, fn.HasReady())
 	// Reference: section 7
 }
 
@@ -386,15 +396,20 @@ func TestInstallSnapshotMalformed(t *testing.T) {
 func TestRestartFromSnapshot(t *testing.T) {
 	cn := committed(t, 20)
 	r := cn.nodes[0]
-	require.NoError(t, r.Snapshot(15, []byte("through 15")))
-	state := r.encodeState()
+	require.NoError(t, cn.ns[0].Snapshot(15, []byte("through 15")))
+	cn.flush() // the Output saves state and snapshot together
+	saved := cn.saved[0]
+	require.Equal(t, []byte("through 15"), saved.snapshot)
+	state := saved.state
 
-	st, err := decodeState(state, 0, 3)
+	n2, err := NewNode(r.cfg, saved.state, saved.snapshot)
 	require.NoError(t, err)
-	r2 := newNode(r.cfg, st, []byte("through 15"))
+	r2 := n2.c
 	require.Equal(t, 15, r2.commitIndex)
 	require.Equal(t, 15, r2.lastApplied)
-	require.Nil(t, r2.nextApply(), "the service has the snapshot already")
+	require.False(t, n2.HasReady())
+	require.Empty(t, n2.Ready().Apply, "the service has the snapshot already")
+	require.NoError(t, n2.Advance())
 	require.Equal(t, 20, r2.log.lastIndex())
 
 	// The driver: state and snapshot saved together, and the snapshot read
@@ -409,7 +424,7 @@ func TestRestartFromSnapshot(t *testing.T) {
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
 	require.Equal(t, []byte("through 15"), p.snapshot)
-	st, err = decodeState(p.state, 0, 3)
+	st, err := decodeState(p.state, 0, 3)
 	require.NoError(t, err)
 	require.Equal(t, 9, st.Term)
 	require.Equal(t, 15, st.Base)
