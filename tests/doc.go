@@ -7,7 +7,12 @@
 //	func TestMyRaft(t *testing.T) { tests.RunRaft(t, myraft.Make, nil) }
 //
 // and every scenario of the MIT 6.5840 lab's parts 3A–3D runs as a subtest
-// under its lab name, each against a fresh cluster.
+// under its lab name, each against a fresh cluster, followed by raftspec's
+// own (Scenario.Extra): SnapshotDuringApply3D, which holds a follower's
+// service (Cluster.HoldApplier) so that InstallSnapshot arrives while
+// committed entries wait to be applied, and VoteAfterRestart3C, which asks
+// a restarted server for a second vote in a term it voted in (with
+// Network.CutLink).
 //
 // The pieces:
 //   - Network: a simulated network with the lab's RPC semantics (calls by

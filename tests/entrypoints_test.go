@@ -31,6 +31,7 @@ func TestUnreliableAgree3C(t *testing.T)           { runReference(t, "Unreliable
 func TestFigure8Unreliable3C(t *testing.T)         { runReference(t, "Figure8Unreliable3C") }
 func TestReliableChurn3C(t *testing.T)             { runReference(t, "ReliableChurn3C") }
 func TestUnreliableChurn3C(t *testing.T)           { runReference(t, "UnreliableChurn3C") }
+func TestVoteAfterRestart3C(t *testing.T)          { runReference(t, "VoteAfterRestart3C") }
 func TestSnapshotBasic3D(t *testing.T)             { runReference(t, "SnapshotBasic3D") }
 func TestSnapshotInstall3D(t *testing.T)           { runReference(t, "SnapshotInstall3D") }
 func TestSnapshotInstallUnreliable3D(t *testing.T) { runReference(t, "SnapshotInstallUnreliable3D") }

@@ -29,9 +29,10 @@ type Network struct {
 	longReordering bool
 	latency        time.Duration // every delivered request waits this long first
 	connected      []bool
-	group          []int     // servers talk to each other only within a group (Partition)
-	gen            []int     // current incarnation of each server's outgoing ends
-	servers        []*server // the live incarnation of each server, or nil
+	group          []int           // servers talk to each other only within a group (Partition)
+	cut            map[[2]int]bool // links cut both ways (CutLink), keyed by {min, max}
+	gen            []int           // current incarnation of each server's outgoing ends
+	servers        []*server       // the live incarnation of each server, or nil
 	rng            *rand.Rand
 	reported       map[string]bool // type problems already reported
 	storm          stormState
@@ -144,6 +145,26 @@ func (net *Network) Disconnect(i int) {
 	defer net.mu.Unlock()
 	net.connected[i] = false
 }
+
+// CutLink cuts the link between servers a and b, both ways, and nothing
+// else: each still talks to every other server it is connected to.
+func (net *Network) CutLink(a, b int) {
+	net.mu.Lock()
+	defer net.mu.Unlock()
+	if net.cut == nil {
+		net.cut = map[[2]int]bool{}
+	}
+	net.cut[link(a, b)] = true
+}
+
+// HealLinks mends every link CutLink cut.
+func (net *Network) HealLinks() {
+	net.mu.Lock()
+	defer net.mu.Unlock()
+	clear(net.cut)
+}
+
+func link(a, b int) [2]int { return [2]int{min(a, b), max(a, b)} }
 
 // IsConnected reports whether server i is connected.
 func (net *Network) IsConnected(i int) bool {
@@ -285,7 +306,7 @@ func (e *end) usable(srv *server) bool {
 		return e.client.reaches(e.to)
 	}
 	return e.gen == net.gen[e.from] && net.connected[e.from] && net.connected[e.to] &&
-		net.group[e.from] == net.group[e.to]
+		net.group[e.from] == net.group[e.to] && !net.cut[link(e.from, e.to)]
 }
 
 // Call sends method(args) to the peer and waits for its reply. It returns
