@@ -187,3 +187,27 @@ func TestFindUnexportedNamesThePath(t *testing.T) {
 }
 
 func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
+
+// CutLink cuts one link both ways and nothing else; HealLinks mends it.
+func TestNetworkCutLink(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := NewNetwork(3, 1)
+		for i := range 3 {
+			net.AddServer(i, &Echo{})
+			net.Connect(i)
+		}
+		call := func(from, to int) bool {
+			var reply EchoReply
+			return net.Ends(from)[to].Call("Echo.Echo", &EchoArgs{Data: []int{0}}, &reply)
+		}
+		net.CutLink(2, 0)
+		require.False(t, call(0, 2))
+		require.False(t, call(2, 0))
+		require.True(t, call(0, 1))
+		require.True(t, call(1, 2))
+		require.True(t, net.IsConnected(0), "a cut link does not disconnect the server")
+		net.HealLinks()
+		require.True(t, call(0, 2))
+		require.True(t, call(2, 0))
+	})
+}
