@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/raftspec/raftspec/raftapi"
 	"github.com/stretchr/testify/require"
 )
 
@@ -205,11 +204,11 @@ func TestInstallSnapshotCatchesUpLaggingFollower(t *testing.T) {
 
 	msgs := f.nextApply()
 	require.Len(t, msgs, 1, "the snapshot alone first")
-	require.Equal(t, raftapi.ApplyMsg{SnapshotValid: true, Snapshot: []byte("service state through 20"), SnapshotTerm: 1, SnapshotIndex: 20}, msgs[0])
+	require.Equal(t, Apply{IsSnapshot: true, Snapshot: []byte("service state through 20"), Term: 1, Index: 20}, msgs[0])
 	require.Equal(t, 20, f.lastApplied)
 	msgs = f.nextApply()
 	require.Len(t, msgs, 5)
-	require.Equal(t, 21, msgs[0].CommandIndex)
+	require.Equal(t, 21, msgs[0].Index)
 	require.Equal(t, 25, f.lastApplied)
 	require.Nil(t, f.nextApply())
 	// Reference: section 7
@@ -277,8 +276,8 @@ func TestInstallSnapshotSuffix(t *testing.T) {
 			require.Equal(t, tc.index, f.commitIndex)
 			msgs := f.nextApply()
 			require.Len(t, msgs, 1)
-			require.True(t, msgs[0].SnapshotValid)
-			require.Equal(t, tc.index, msgs[0].SnapshotIndex)
+			require.True(t, msgs[0].IsSnapshot)
+			require.Equal(t, tc.index, msgs[0].Index)
 			require.Equal(t, tc.index, f.lastApplied)
 		})
 	}
@@ -320,7 +319,7 @@ func TestInstallSnapshotWhileApplying(t *testing.T) {
 
 	msgs := f.nextApply()
 	require.Len(t, msgs, 1)
-	require.Equal(t, 28, msgs[0].SnapshotIndex)
+	require.Equal(t, 28, msgs[0].Index)
 	require.Nil(t, f.nextApply(), "nothing after 28 is committed here yet")
 	// Reference: section 7
 }
