@@ -38,10 +38,11 @@ import (
 //   - Ready, then Advance, then the next input. Between Ready and Advance
 //     the Node takes no input: Step, Tick and Snapshot return
 //     ErrNotAdvanced and Propose refuses. Advance checks the boundary:
-//     every message of the Output must depend only on what the Output
-//     handed out to persist (or what was persisted before); if not, it returns an error
+//     every message of the Output must depend only on the Output's
+//     Persist (or what was persisted before); if not, it returns an error
 //     wrapping ErrUnpersisted. With -tags invariants the core's hooks also
-//     report each save and each send to the invariants Observer there.
+//     report each save (Advance of an Output with Persist) and each send
+//     to the invariants Observer there.
 //   - Apply holds what the service has not yet seen, in order: at most one
 //     snapshot an InstallSnapshot brought (first), then committed entries.
 //     It is handed out once: a Node does not know whether the service took
