@@ -3,8 +3,6 @@ package raft
 import (
 	"errors"
 	"fmt"
-
-	"github.com/raftspec/raftspec/raftapi"
 )
 
 // None is the votedFor of a node that has not voted in its current term.
@@ -94,9 +92,8 @@ type node struct {
 	msgs  []Message
 	dirty bool // persistent state changed since the last Ready
 
-	durable durable    // what was last persisted, for the persist-before-send check
-	encoded durable    // what the last encodeState wrote
-	codec   entryCodec // the encoding of the log kept between saves (persist.go)
+	durable durable // what was last persisted, for the persist-before-send check
+	handed  durable // what the last PersistentState handed out holds
 	hooks   hookState
 }
 
@@ -104,7 +101,7 @@ type node struct {
 type durable struct{ term, votedFor, lastIndex, lastTerm int }
 
 // newNode makes a node from its persisted state (zero for a fresh node).
-func newNode(cfg Config, st persistentState, snapshot []byte) *node {
+func newNode(cfg Config, st PersistentState, snapshot []byte) *node {
 	r := &node{
 		cfg:         cfg,
 		id:          cfg.ID,
@@ -145,7 +142,7 @@ func newNode(cfg Config, st persistentState, snapshot []byte) *node {
 
 // Ready is the output of the transitions since the last call: the contract
 // with the driver. If MustPersist, currentTerm, votedFor, the log or the
-// snapshot changed, and the driver must save them (encodeState, snapshot)
+// snapshot changed, and the driver must save them (toPersist, snapshot)
 // BEFORE any of Messages leaves: a vote or an acknowledgement must never
 // outlive a crash that forgets it (Figure 2: "updated on stable storage
 // before responding to RPCs").
@@ -161,9 +158,23 @@ func (r *node) Ready() Ready {
 	return rd
 }
 
-// persisted records that what encodeState last wrote is now saved.
+// toPersist is the state to save now, as data (persist.go encodes it). It
+// notes what the state holds, so that persisted (called once it is saved)
+// records what was really written, not what memory holds.
+func (r *node) toPersist() *PersistentState {
+	st := &PersistentState{Term: r.currentTerm, VotedFor: r.votedFor, Base: r.log.base, BaseTerm: r.log.baseTerm, Entries: r.log.entries}
+	st.Unchanged = r.log.lastIndex()
+	if r.log.unsavedFrom != 0 {
+		st.Unchanged = max(r.log.unsavedFrom-1, r.log.base)
+	}
+	r.handed = st.summary()
+	r.log.unsavedFrom = 0
+	return st
+}
+
+// persisted records that the state toPersist last handed out is now saved.
 func (r *node) persisted() {
-	r.durable = r.encoded
+	r.durable = r.handed
 	r.observe(evPersist, nil, nil, 0)
 }
 
@@ -401,22 +412,22 @@ func (r *node) Snapshot(index int, snapshot []byte) error {
 // (the driver's applier, from a queue); so a snapshot installed later
 // (which is beyond commitIndex, hence beyond everything handed out) reaches
 // the service after the entries before it, never before or among them.
-func (r *node) nextApply() []raftapi.ApplyMsg {
+func (r *node) nextApply() []Apply {
 	if r.lastApplied < r.log.base {
 		// Only an InstallSnapshot moves the base past lastApplied: the
 		// service's own Snapshot is never beyond it, and a restart starts
 		// with lastApplied at the base.
 		r.lastApplied = r.log.base
 		r.observe(evApplySnapshot, nil, nil, 0)
-		return []raftapi.ApplyMsg{{SnapshotValid: true, Snapshot: r.snapshot,
-			SnapshotTerm: r.log.baseTerm, SnapshotIndex: r.log.base}}
+		return []Apply{{IsSnapshot: true, Snapshot: r.snapshot, Index: r.log.base, Term: r.log.baseTerm}}
 	}
 	if r.lastApplied >= r.commitIndex {
 		return nil
 	}
-	msgs := make([]raftapi.ApplyMsg, 0, r.commitIndex-r.lastApplied)
+	msgs := make([]Apply, 0, r.commitIndex-r.lastApplied)
 	for i := r.lastApplied + 1; i <= r.commitIndex; i++ {
-		msgs = append(msgs, raftapi.ApplyMsg{CommandValid: true, Command: r.log.at(i).Command, CommandIndex: i})
+		e := r.log.at(i)
+		msgs = append(msgs, Apply{Index: i, Term: e.Term, Command: e.Command})
 	}
 	from := r.lastApplied + 1
 	r.lastApplied = r.commitIndex

@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/raftspec/raftspec/invariants"
-	"github.com/raftspec/raftspec/raftapi"
 )
 
 // coreNet delivers the messages of a few cores synchronously, in order,
@@ -20,16 +19,17 @@ import (
 type coreNet struct {
 	fatal   func(error)
 	nodes   []*node
-	ns      []*Node              // ns[i] wraps nodes[i]: the contract flush drives
-	saved   []savedState         // what each node's Outputs last persisted
-	applied [][]raftapi.ApplyMsg // what each node's Outputs handed to the service, not yet taken
-	cut     map[int]bool         // nodes whose messages are dropped
+	ns      []*Node        // ns[i] wraps nodes[i]: the contract flush drives
+	enc     []StateEncoder // one per node, as the driver keeps one per Node
+	saved   []savedState   // what each node's Outputs last persisted, encoded
+	applied [][]Apply      // what each node's Outputs handed to the service, not yet taken
+	cut     map[int]bool   // nodes whose messages are dropped
 	sent    int
 	to      map[int]int // requests sent to each node
 }
 
-// savedState is a node's stable storage: State and Snapshot of the last
-// Output that persisted, what NewNode restarts from.
+// savedState is a node's stable storage: the encoded Persist and the
+// Snapshot of the last Output that persisted, what a restart decodes.
 type savedState struct{ state, snapshot []byte }
 
 func newCoreNet(t *testing.T, n int) *coreNet { return newObservedNet(t, n, nil) }
@@ -38,7 +38,7 @@ func newCoreNet(t *testing.T, n int) *coreNet { return newObservedNet(t, n, nil)
 // invariants).
 func newObservedNet(t *testing.T, n int, obs *invariants.Observer) *coreNet {
 	cn := &coreNet{cut: map[int]bool{}, to: map[int]int{},
-		saved: make([]savedState, n), applied: make([][]raftapi.ApplyMsg, n)}
+		enc: make([]StateEncoder, n), saved: make([]savedState, n), applied: make([][]Apply, n)}
 	if t != nil {
 		cn.fatal = func(err error) { t.Helper(); t.Fatal(err) }
 	}
@@ -64,8 +64,12 @@ func (cn *coreNet) flush() {
 				continue
 			}
 			out := n.Ready()
-			if out.State != nil {
-				cn.saved[id] = savedState{out.State, out.Snapshot}
+			if out.Persist != nil {
+				b, err := cn.enc[id].Encode(out.Persist)
+				if err != nil {
+					cn.fatal(err)
+				}
+				cn.saved[id] = savedState{b, out.Snapshot}
 			}
 			if len(cn.applied[id]) == 0 {
 				cn.applied[id] = out.Apply // each Output's Apply is its own
@@ -94,7 +98,7 @@ func (cn *coreNet) flush() {
 
 // takeApplied returns what node id's Outputs handed to its service since
 // the last call, in order, and forgets it.
-func (cn *coreNet) takeApplied(id int) []raftapi.ApplyMsg {
+func (cn *coreNet) takeApplied(id int) []Apply {
 	msgs := cn.applied[id]
 	cn.applied[id] = nil
 	return msgs
@@ -152,7 +156,7 @@ func TestElectionAndCommit(t *testing.T) {
 	cn.flush()
 	for _, r := range cn.nodes {
 		require.Equal(t, 1, r.commitIndex, "n%d", r.id)
-		require.Equal(t, []raftapi.ApplyMsg{{CommandValid: true, Command: "x", CommandIndex: 1}}, cn.takeApplied(r.id), "n%d", r.id)
+		require.Equal(t, []Apply{{Command: "x", Index: 1, Term: 1}}, cn.takeApplied(r.id), "n%d", r.id)
 	}
 	// Reference: §5.2, §5.3
 }

@@ -19,8 +19,8 @@ type raftLog struct {
 	// since the invariant hooks last looked; 0 means none. Compaction does
 	// not change entries and does not set it.
 	changedFrom int
-	// unsavedFrom is the same since the last encodeState: the entries it
-	// must encode again (persist.go keeps the others' encoding).
+	// unsavedFrom is the same since the last toPersist: the entries an
+	// encoder must encode again (PersistentState.Unchanged).
 	unsavedFrom int
 }
 

@@ -1,12 +1,9 @@
 package raft
 
 import (
-	"encoding/gob"
 	"errors"
 	"fmt"
-	"io"
-
-	"github.com/raftspec/raftspec/raftapi"
+	"slices"
 )
 
 // Node is the exported contract of the core, for callers that drive it
@@ -14,22 +11,25 @@ import (
 // core (Figure 2 as a single-threaded state machine) with its output
 // handed out as data, in the shape of etcd-io/raft's Ready/Advance:
 //
-//	n, err := raft.NewNode(cfg, state, snapshot) // from what was last saved
+//	st, err := raft.DecodeState(state, id, peers) // what was last saved
+//	n, err := raft.NewNode(cfg, st, snapshot)
+//	var enc raft.StateEncoder // one per Node
 //	for {
 //		// one input: n.Step(m), n.Tick(), n.Propose(cmd), n.Snapshot(i, data), n.Unreachable(p)
 //		if n.HasReady() {
 //			out := n.Ready()
-//			if out.State != nil {
-//				save(out.State, out.Snapshot) // 1. persist (stable storage)
+//			if out.Persist != nil {
+//				b, err := enc.Encode(out.Persist)
+//				save(b, out.Snapshot)  // 1. persist (stable storage)
 //			}
-//			send(out.Messages...)              // 2. only then send
-//			apply(out.Apply...)                // committed: apply in order
-//			n.Advance()                        // 3. say it was done
+//			send(out.Messages...)      // 2. only then send
+//			apply(out.Apply...)        // committed: apply in order
+//			n.Advance()                // 3. say it was done
 //		}
 //	}
 //
 // The contract:
-//   - Persist before send. State (with Snapshot) must be on stable
+//   - Persist before send. Persist (with Snapshot) must be on stable
 //     storage before any of Messages leaves: a vote or an acknowledgement
 //     must never outlive a crash that forgets it (Figure 2: "updated on
 //     stable storage before responding to RPCs"). A crash may come at any
@@ -38,17 +38,23 @@ import (
 //   - Ready, then Advance, then the next input. Between Ready and Advance
 //     the Node takes no input: Step, Tick and Snapshot return
 //     ErrNotAdvanced and Propose refuses. Advance checks the boundary:
-//     every message of the Output must depend only on what the Output
-//     persisted (or what was persisted before); if not, it returns an error
+//     every message of the Output must depend only on the Output's
+//     Persist (or what was persisted before); if not, it returns an error
 //     wrapping ErrUnpersisted. With -tags invariants the core's hooks also
-//     report each save and each send to the invariants Observer there.
+//     report each save (Advance of an Output with Persist) and each send
+//     to the invariants Observer there.
 //   - Apply holds what the service has not yet seen, in order: at most one
 //     snapshot an InstallSnapshot brought (first), then committed entries.
 //     It is handed out once: a Node does not know whether the service took
 //     it, only that the caller said so (Advance).
 //   - No input panics: a malformed message is refused with an error and
-//     changes nothing, corrupt persisted state is an error of NewNode, a
-//     command gob cannot encode is refused by Propose.
+//     changes nothing, corrupt persisted state is an error of DecodeState
+//     and NewNode, a command gob cannot encode is refused by Propose.
+//
+// The Node does no encoding: it hands out what must be saved as data
+// (PersistentState) and what must be applied as Apply values; the caller
+// encodes the one (EncodeState, StateEncoder; DecodeState reads it back)
+// and converts the other (the driver makes the lab's ApplyMsgs of them).
 //
 // A Node is not safe for concurrent use; it has no goroutines, no clock
 // and no I/O, so a seeded Config.Rand replays a run exactly.
@@ -58,28 +64,43 @@ type Node struct {
 	// dur is what the messages of out may depend on: the state out
 	// persisted, or what was persisted before.
 	dur durable
-	// probe tells whether gob can encode a command (Propose). One encoder
-	// is kept, so each type's description is written once, not at every
-	// Propose.
-	probe *gob.Encoder
+	// probe tells whether gob can encode a command (Propose).
+	probe encodable
 }
 
 // Output is what a Node hands out for its caller to carry out, in this
-// order: save State and Snapshot, send Messages, apply Apply; then
+// order: save Persist and Snapshot, send Messages, apply Apply; then
 // Advance.
 type Output struct {
-	// State is the encoded persistent state (currentTerm, votedFor, the
-	// log and the snapshot's base; the bytes NewNode reads back), or nil
-	// if it did not change since the last Output.
-	State []byte
+	// Persist is the persistent state to save (currentTerm, votedFor, the
+	// log and the snapshot's base; encode it with a StateEncoder or
+	// EncodeState), or nil if it did not change since the last Output. Its
+	// Entries are the Node's log, valid until the next input.
+	Persist *PersistentState
 	// Snapshot is the service's snapshot through the log's base, to be
-	// saved atomically with State (as raftapi.Persister.Save does); it is
-	// meaningful only when State is not nil.
+	// saved atomically with Persist (as raftapi.Persister.Save does); it
+	// is meaningful only when Persist is not nil.
 	Snapshot []byte
-	// Messages are to be sent once State is saved.
+	// Messages are to be sent once Persist is saved.
 	Messages []Message
 	// Apply is what the service must apply, in order.
-	Apply []raftapi.ApplyMsg
+	Apply []Apply
+}
+
+// Apply is one thing a Node hands its service to apply (Output.Apply):
+// a committed command, or a snapshot that an InstallSnapshot brought.
+type Apply struct {
+	// Index is the command's log index, or, for a snapshot, the index of
+	// the last entry it covers.
+	Index int
+	// Term is the term of the entry at Index.
+	Term int
+	// Command is the committed command (IsSnapshot false).
+	Command any
+	// Snapshot is the service's state through Index (IsSnapshot true).
+	Snapshot []byte
+	// IsSnapshot says this is a snapshot, not a command.
+	IsSnapshot bool
 }
 
 // Status is a summary of a Node's state, for logs and checks.
@@ -114,11 +135,12 @@ var (
 const InvariantsOn = invariantsOn
 
 // NewNode makes a Node from its Config and the persisted state and
-// snapshot as last saved from an Output (both nil for a fresh node). Built
+// snapshot as last saved from an Output (st as DecodeState reads it back;
+// both nil for a fresh node). NewNode keeps a copy of st's entries. Built
 // with -tags invariants, it reports every transition to cfg.Observer.
-// Corrupt state is an error wrapping
+// A state no correct node could have saved is an error wrapping
 // ErrCorruptState, a Config it cannot run one wrapping ErrConfig.
-func NewNode(cfg Config, state, snapshot []byte) (*Node, error) {
+func NewNode(cfg Config, st *PersistentState, snapshot []byte) (*Node, error) {
 	switch {
 	case cfg.Peers < 1 || cfg.Peers > MaxTermOrIndex:
 		return nil, fmt.Errorf("%w: Peers %d", ErrConfig, cfg.Peers)
@@ -131,15 +153,19 @@ func NewNode(cfg Config, state, snapshot []byte) (*Node, error) {
 	case !observerOK(cfg.Observer):
 		return nil, fmt.Errorf("%w: Observer is a %T, not an *invariants.Observer", ErrConfig, cfg.Observer)
 	}
-	st, err := decodeState(state, cfg.ID, cfg.Peers)
-	if err != nil {
-		return nil, err
+	s := PersistentState{VotedFor: None}
+	if st != nil {
+		if err := st.check(cfg.ID, cfg.Peers); err != nil {
+			return nil, err
+		}
+		s = *st
+		s.Entries = slices.Clone(st.Entries)
 	}
-	if st.Base == 0 && len(snapshot) > 0 {
+	if s.Base == 0 && len(snapshot) > 0 {
 		// A snapshot with no base would never be handed to the service.
 		return nil, fmt.Errorf("raft: n%d: %w: a snapshot of %d bytes with state whose base is 0", cfg.ID, ErrCorruptState, len(snapshot))
 	}
-	return &Node{c: newNode(cfg, st, snapshot)}, nil
+	return &Node{c: newNode(cfg, s, snapshot)}, nil
 }
 
 // Step handles one message addressed to this node: a request (its reply
@@ -171,11 +197,7 @@ func (n *Node) Propose(command any) (index, term int, ok bool) {
 	if n.out != nil || n.c.role != leader {
 		return -1, n.c.currentTerm, false
 	}
-	if n.probe == nil {
-		n.probe = gob.NewEncoder(io.Discard)
-	}
-	if err := n.probe.Encode(&Entry{Command: command}); err != nil {
-		n.probe = nil // an encoder that failed midway is not reused
+	if !n.probe.ok(command) {
 		return -1, n.c.currentTerm, false
 	}
 	return n.c.Propose(command)
@@ -216,8 +238,8 @@ func (n *Node) Ready() Output {
 	out := Output{Messages: rd.Messages}
 	n.dur = n.c.durable
 	if rd.MustPersist {
-		out.State, out.Snapshot = n.c.encodeState(), n.c.snapshot
-		n.dur = n.c.encoded
+		out.Persist, out.Snapshot = n.c.toPersist(), n.c.snapshot
+		n.dur = n.c.handed
 	}
 	// At most two rounds: a snapshot alone, then the entries after it.
 	for msgs := n.c.nextApply(); len(msgs) > 0; msgs = n.c.nextApply() {
@@ -227,7 +249,7 @@ func (n *Node) Ready() Output {
 	return out
 }
 
-// Advance says the Output of the last Ready was carried out: State saved,
+// Advance says the Output of the last Ready was carried out: Persist saved,
 // then Messages sent, and Apply handed to the service. It returns
 // ErrNoReady without one, and an error wrapping ErrUnpersisted if a
 // message depended on state the Output did not persist.
@@ -237,7 +259,7 @@ func (n *Node) Advance() error {
 		return ErrNoReady
 	}
 	n.out = nil
-	if out.State != nil {
+	if out.Persist != nil {
 		n.c.persisted()
 	}
 	for i := range out.Messages {

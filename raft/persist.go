@@ -6,18 +6,65 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 )
 
-// persistentState is what Figure 2 calls "persistent state on all
-// servers", plus the snapshot's base (§7): what a node reads back when it
-// restarts.
-type persistentState struct {
-	Term     int
-	VotedFor int
-	Base     int
-	BaseTerm int
-	Entries  []Entry
+// PersistentState is what Figure 2 calls "persistent state on all
+// servers", plus the snapshot's base (§7): what a Node hands out in
+// Output.Persist for its caller to save, and what NewNode starts from.
+// The core never encodes it: EncodeState (or a StateEncoder) makes the
+// bytes to save, DecodeState reads them back.
+type PersistentState struct {
+	Term     int // currentTerm
+	VotedFor int // the candidate voted for in Term, or None
+	Base     int // the snapshot's last included index (0: no snapshot)
+	BaseTerm int // the term of the entry at Base
+	// Entries are the log's entries Base+1 .. Base+len(Entries). In an
+	// Output they are the Node's own log, not a copy: read them (encode
+	// them) before the next input.
+	Entries []Entry
+	// Unchanged says the entries through index Unchanged are those the
+	// previous PersistentState the Node handed out held at the same
+	// indexes (the first one counts from the state NewNode read): only
+	// the entries after it were appended, overwritten or deleted since.
+	// A StateEncoder keeps the encoding of the others. It is at least Base
+	// only if that holds; 0 (as DecodeState and a hand-made state leave
+	// it) promises nothing.
+	Unchanged int
+}
+
+// check says whether st is a state a correct node could have saved; if
+// not, the error wraps ErrCorruptState.
+func (st *PersistentState) check(me, peers int) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("raft: n%d: %w: %s", me, ErrCorruptState, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case st.Term < 0 || st.Term > MaxTermOrIndex:
+		return bad("term %d", st.Term)
+	case st.VotedFor < None || st.VotedFor >= peers:
+		return bad("votedFor %d in a cluster of %d", st.VotedFor, peers)
+	case st.Base < 0 || st.Base > MaxTermOrIndex || st.BaseTerm < 0 || st.BaseTerm > st.Term:
+		return bad("snapshot base %d/%d with term %d", st.Base, st.BaseTerm, st.Term)
+	}
+	last := st.BaseTerm
+	for i, e := range st.Entries {
+		if e.Term < last || e.Term > st.Term {
+			return bad("entry %d has term %d after term %d (currentTerm %d)", st.Base+1+i, e.Term, last, st.Term)
+		}
+		last = e.Term
+	}
+	return nil
+}
+
+// summary is what st holds, for the persist-before-send check.
+func (st *PersistentState) summary() durable {
+	last := st.BaseTerm
+	if k := len(st.Entries); k > 0 {
+		last = st.Entries[k-1].Term
+	}
+	return durable{st.Term, st.VotedFor, st.Base + len(st.Entries), last}
 }
 
 // The persisted Raft state is
@@ -28,80 +75,74 @@ type persistentState struct {
 // The lab's API saves the whole state on every change, so a log of n
 // entries costs O(n) per save however it is encoded. What need not cost
 // O(n) is the encoding: entries never change once written (a conflict
-// truncates, it does not edit), so the gob stream of the entries is kept
-// between saves (entryCodec) and only the entries appended since the last
-// save are encoded. A truncation or a new base starts the stream afresh.
-// (Encoding the whole log with gob on every save made the churn scenarios
-// quadratic: 75% of their time, and 100 s under the race detector.)
+// truncates, it does not edit), so a StateEncoder keeps the gob stream of
+// the entries between saves and encodes only the entries after
+// PersistentState.Unchanged. A truncation or a new base starts the stream
+// afresh. (Encoding the whole log with gob on every save made the churn
+// scenarios quadratic: 75% of their time, and 100 s under the race
+// detector.)
 const stateMagic = "RSS1"
 
-// entryCodec is the gob stream of the entries base+1 .. base+n as last
-// encoded.
-type entryCodec struct {
-	base int
+// StateEncoder encodes the PersistentStates one Node hands out, keeping
+// the gob stream of the log's entries between calls. Use one per Node
+// (a new one with each NewNode): Unchanged speaks of that Node's previous
+// PersistentState. The zero value is ready to use.
+type StateEncoder struct {
+	base int // the stream holds the entries base+1 .. base+n
 	n    int
 	buf  bytes.Buffer
 	enc  *gob.Encoder
 }
 
-// encode brings the stream up to entries (the log after base), given the
-// lowest index changed since the last call (0: none).
-func (c *entryCodec) encode(base int, entries []Entry, changedFrom int) error {
-	if c.enc == nil || base != c.base || len(entries) < c.n || changedFrom != 0 && changedFrom <= base+c.n {
-		c.buf.Reset()
-		c.enc, c.base, c.n = gob.NewEncoder(&c.buf), base, 0
+// Encode returns the bytes to save for st, which DecodeState reads back.
+// It fails only if gob cannot encode a command (an unregistered type;
+// Node.Propose refuses those).
+func (e *StateEncoder) Encode(st *PersistentState) ([]byte, error) {
+	if e.enc == nil || st.Base != e.base || len(st.Entries) < e.n || st.Unchanged < st.Base+e.n {
+		e.buf.Reset()
+		e.enc, e.base, e.n = gob.NewEncoder(&e.buf), st.Base, 0
 	}
-	for i := c.n; i < len(entries); i++ {
-		if err := c.enc.Encode(&entries[i]); err != nil {
-			c.enc = nil // the stream is in an unknown state: start afresh next time
-			return err
+	for i := e.n; i < len(st.Entries); i++ {
+		if err := e.enc.Encode(&st.Entries[i]); err != nil {
+			e.enc = nil // the stream is in an unknown state: start afresh next time
+			return nil, fmt.Errorf("raft: cannot encode entry %d of the state: %w (register command types with gob.Register)", st.Base+1+i, err)
 		}
-		c.n++
+		e.n++
 	}
-	return nil
-}
-
-// encodeState is the bytes the driver saves with the snapshot. It notes
-// what they hold, so that persisted (called once they are saved) records
-// what was really written, not what memory holds.
-func (r *node) encodeState() []byte {
-	st := persistentState{r.currentTerm, r.votedFor, r.log.base, r.log.baseTerm, r.log.entries}
-	last := st.BaseTerm
-	if k := len(st.Entries); k > 0 {
-		last = st.Entries[k-1].Term
-	}
-	r.encoded = durable{st.Term, st.VotedFor, st.Base + len(st.Entries), last}
-	if err := r.codec.encode(st.Base, st.Entries, r.log.unsavedFrom); err != nil {
-		// Only a command of a type gob cannot encode gets here (Start
-		// refuses those); losing state silently would be worse.
-		panic(fmt.Sprintf("raft: n%d cannot encode its state: %v (register command types with gob.Register)", r.id, err))
-	}
-	r.log.unsavedFrom = 0
-	b := make([]byte, 0, len(stateMagic)+5*binary.MaxVarintLen64+r.codec.buf.Len())
+	b := make([]byte, 0, len(stateMagic)+5*binary.MaxVarintLen64+e.buf.Len())
 	b = append(b, stateMagic...)
 	b = binary.AppendUvarint(b, uint64(st.Term))
 	b = binary.AppendVarint(b, int64(st.VotedFor))
 	b = binary.AppendUvarint(b, uint64(st.Base))
 	b = binary.AppendUvarint(b, uint64(st.BaseTerm))
 	b = binary.AppendUvarint(b, uint64(len(st.Entries)))
-	return append(b, r.codec.buf.Bytes()...)
+	return append(b, e.buf.Bytes()...), nil
+}
+
+// EncodeState returns the bytes to save for st, encoding every entry: a
+// StateEncoder kept between saves does the same in time proportional to
+// what changed.
+func EncodeState(st *PersistentState) ([]byte, error) {
+	var e StateEncoder
+	return e.Encode(st)
 }
 
 // ErrCorruptState: the persisted Raft state cannot be decoded, or decodes
 // to a state no correct node could have saved.
 var ErrCorruptState = errors.New("corrupt persisted Raft state")
 
-// decodeState reads what encodeState wrote. Empty data is a fresh node.
-// Anything else that does not decode to a well-formed state is an error:
-// it is never silently taken as an empty state, which would forget votes
-// and entries (and so break Election Safety and Leader Completeness).
-func decodeState(data []byte, me, peers int) (persistentState, error) {
+// DecodeState reads what EncodeState wrote for node me of a cluster of
+// peers. Empty data is a fresh node. Anything else that does not decode
+// to a well-formed state is an error wrapping ErrCorruptState: it is
+// never silently taken as an empty state, which would forget votes and
+// entries (and so break Election Safety and Leader Completeness).
+func DecodeState(data []byte, me, peers int) (*PersistentState, error) {
 	if len(data) == 0 {
-		return persistentState{VotedFor: None}, nil
+		return &PersistentState{VotedFor: None}, nil
 	}
-	var st persistentState
-	corrupt := func(format string, args ...any) (persistentState, error) {
-		return st, fmt.Errorf("raft: n%d: %w (%d bytes): %s", me, ErrCorruptState, len(data), fmt.Sprintf(format, args...))
+	var st PersistentState
+	corrupt := func(format string, args ...any) (*PersistentState, error) {
+		return nil, fmt.Errorf("raft: n%d: %w (%d bytes): %s", me, ErrCorruptState, len(data), fmt.Sprintf(format, args...))
 	}
 	if !bytes.HasPrefix(data, []byte(stateMagic)) {
 		return corrupt("does not start with %q", stateMagic)
@@ -144,23 +185,24 @@ func decodeState(data []byte, me, peers int) (persistentState, error) {
 	if rd.Len() != 0 {
 		return corrupt("%d bytes after the last entry", rd.Len())
 	}
-	bad := func(format string, args ...any) (persistentState, error) {
-		return st, fmt.Errorf("raft: n%d: %w: %s", me, ErrCorruptState, fmt.Sprintf(format, args...))
+	if err := st.check(me, peers); err != nil {
+		return nil, err
 	}
-	switch {
-	case st.Term < 0:
-		return bad("term %d", st.Term)
-	case st.VotedFor < None || st.VotedFor >= peers:
-		return bad("votedFor %d in a cluster of %d", st.VotedFor, peers)
-	case st.Base < 0 || st.BaseTerm < 0 || st.BaseTerm > st.Term:
-		return bad("snapshot base %d/%d with term %d", st.Base, st.BaseTerm, st.Term)
+	return &st, nil
+}
+
+// encodable tells whether gob can encode a command, so that Node.Propose
+// refuses one that could never be persisted. One encoder is kept, so each
+// type's description is written once, not at every Propose.
+type encodable struct{ enc *gob.Encoder }
+
+func (p *encodable) ok(command any) bool {
+	if p.enc == nil {
+		p.enc = gob.NewEncoder(io.Discard)
 	}
-	last := st.BaseTerm
-	for i, e := range st.Entries {
-		if e.Term < last || e.Term > st.Term {
-			return bad("entry %d has term %d after term %d (currentTerm %d)", st.Base+1+i, e.Term, last, st.Term)
-		}
-		last = e.Term
+	if err := p.enc.Encode(&Entry{Command: command}); err != nil {
+		p.enc = nil // an encoder that failed midway is not reused
+		return false
 	}
-	return st, nil
+	return true
 }

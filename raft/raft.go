@@ -6,8 +6,8 @@
 // The driver uses the core only through the Node contract (node.go): it
 // holds one mutex around a *Node, runs one ticker goroutine and one
 // applier goroutine, and sends each RPC from a goroutine of its own. After
-// each input it carries out the Node's Output (save, send, queue for the
-// applier) and calls Advance. The lock is never held across a Call, nor
+// each input it carries out the Node's Output (encode and save, send,
+// queue for the applier as raftapi.ApplyMsgs) and calls Advance. The lock is never held across a Call, nor
 // while sending on applyCh.
 package raft
 
@@ -38,6 +38,7 @@ type Raft struct {
 	me        int
 	peers     []raftapi.Peer
 	persister raftapi.Persister
+	enc       StateEncoder // the Node's states, encoded for persister
 	applyCh   chan raftapi.ApplyMsg
 	applyCond *sync.Cond         // signalled when applyQ grows, and at Kill
 	applyQ    []raftapi.ApplyMsg // handed out by the Node, not yet taken by the applier
@@ -87,7 +88,11 @@ func New(peers []raftapi.Peer, me int, persister raftapi.Persister, applyCh chan
 		seed, cfg.Observer = h.Seed(), h.Observer()
 	}
 	cfg.Rand = rand.New(rand.NewPCG(seed, uint64(me))).IntN
-	n, err := NewNode(cfg, persister.ReadRaftState(), persister.ReadSnapshot())
+	st, err := DecodeState(persister.ReadRaftState(), me, len(peers))
+	var n *Node
+	if err == nil {
+		n, err = NewNode(cfg, st, persister.ReadSnapshot())
+	}
 	if err != nil {
 		rf.err, rf.dead = err, true
 		close(rf.done)
@@ -189,8 +194,10 @@ func (rf *Raft) ready() (replies []Message) {
 		return nil
 	}
 	out := rf.n.Ready()
-	if out.State != nil {
-		rf.persister.Save(out.State, out.Snapshot)
+	if out.Persist != nil {
+		if !rf.save(out.Persist, out.Snapshot) {
+			return nil
+		}
 	}
 	for _, m := range out.Messages {
 		switch m.Kind {
@@ -202,7 +209,9 @@ func (rf *Raft) ready() (replies []Message) {
 		go rf.send(m)
 	}
 	if len(out.Apply) > 0 {
-		rf.applyQ = append(rf.applyQ, out.Apply...)
+		for _, a := range out.Apply {
+			rf.applyQ = append(rf.applyQ, applyMsg(a))
+		}
 		rf.applyCond.Signal()
 	}
 	if err := rf.n.Advance(); err != nil {
@@ -213,6 +222,34 @@ func (rf *Raft) ready() (replies []Message) {
 		}
 	}
 	return replies
+}
+
+// save encodes st and saves it with snapshot, with rf.mu held. If st
+// cannot be encoded (a command of a type gob cannot encode: Start refuses
+// those), nothing is saved and nothing may be sent: the peer stops, and
+// Err says why; losing state silently would be worse.
+func (rf *Raft) save(st *PersistentState, snapshot []byte) bool {
+	b, err := rf.enc.Encode(st)
+	if err != nil {
+		log.Printf("raft: n%d: %v", rf.me, err)
+		if rf.err == nil {
+			rf.err = err
+		}
+		rf.dead = true
+		close(rf.done)
+		rf.applyCond.Broadcast()
+		return false
+	}
+	rf.persister.Save(b, snapshot)
+	return true
+}
+
+// applyMsg is the lab's ApplyMsg for what the Node handed out.
+func applyMsg(a Apply) raftapi.ApplyMsg {
+	if a.IsSnapshot {
+		return raftapi.ApplyMsg{SnapshotValid: true, Snapshot: a.Snapshot, SnapshotTerm: a.Term, SnapshotIndex: a.Index}
+	}
+	return raftapi.ApplyMsg{CommandValid: true, Command: a.Command, CommandIndex: a.Index}
 }
 
 // handle runs an RPC request through the Node and returns its reply.

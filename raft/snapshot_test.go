@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/raftspec/raftspec/raftapi"
 	"github.com/stretchr/testify/require"
 )
 
@@ -136,9 +135,9 @@ func committed(t *testing.T, n int) *coreNet {
 	cn.flush()
 	for _, r := range cn.nodes {
 		require.Equal(t, n, r.commitIndex, "n%d", r.id)
-		var want []raftapi.ApplyMsg
+		var want []Apply
 		for i := 1; i <= n; i++ {
-			want = append(want, raftapi.ApplyMsg{CommandValid: true, Command: i, CommandIndex: i})
+			want = append(want, Apply{Command: i, Index: i, Term: 1})
 		}
 		require.Equal(t, want, cn.takeApplied(r.id), "n%d applies 1..%d in order", r.id, n)
 	}
@@ -210,9 +209,9 @@ func TestInstallSnapshotCatchesUpLaggingFollower(t *testing.T) {
 
 	// What f's Outputs handed to its service, in order: the snapshot
 	// alone first, then the entries after it, from base+1.
-	want := []raftapi.ApplyMsg{{SnapshotValid: true, Snapshot: []byte("service state through 20"), SnapshotTerm: 1, SnapshotIndex: 20}}
+	want := []Apply{{IsSnapshot: true, Snapshot: []byte("service state through 20"), Term: 1, Index: 20}}
 	for i := 21; i <= 25; i++ {
-		want = append(want, raftapi.ApplyMsg{CommandValid: true, Command: i, CommandIndex: i})
+		want = append(want, Apply{Command: i, Index: i, Term: 1})
 	}
 	require.Equal(t, want, cn.takeApplied(2))
 	require.Equal(t, 25, f.lastApplied)
@@ -282,8 +281,8 @@ func TestInstallSnapshotSuffix(t *testing.T) {
 			require.Equal(t, tc.index, f.commitIndex)
 			msgs := f.nextApply()
 			require.Len(t, msgs, 1)
-			require.True(t, msgs[0].SnapshotValid)
-			require.Equal(t, tc.index, msgs[0].SnapshotIndex)
+			require.True(t, msgs[0].IsSnapshot)
+			require.Equal(t, tc.index, msgs[0].Index)
 			require.Equal(t, tc.index, f.lastApplied)
 		})
 	}
@@ -315,7 +314,7 @@ func TestInstallSnapshotWhileApplying(t *testing.T) {
 	require.NoError(t, fn.Step(Message{Kind: MsgAppendEntries, From: 0, To: 1, Term: 1, PrevLogIndex: 20, PrevLogTerm: 1,
 		Entries: []Entry{{Term: 1, Command: 21}, {Term: 1, Command: 22}}, LeaderCommit: 22}))
 	batch := advance().Apply // the applier now sends 21, 22 without the lock
-	require.Equal(t, []raftapi.ApplyMsg{{CommandValid: true, Command: 21, CommandIndex: 21}, {CommandValid: true, Command: 22, CommandIndex: 22}}, batch)
+	require.Equal(t, []Apply{{Command: 21, Index: 21, Term: 1}, {Command: 22, Index: 22, Term: 1}}, batch)
 
 	// A stale snapshot (through 22, as applied) changes nothing.
 	require.NoError(t, fn.Step(Message{Kind: MsgInstallSnapshot, From: 0, To: 1, Term: 1, LastIncludedIndex: 22, LastIncludedTerm: 1, Data: []byte("22")}))
@@ -329,7 +328,7 @@ func TestInstallSnapshotWhileApplying(t *testing.T) {
 	require.Equal(t, 28, f.log.base)
 	require.Equal(t, []byte("28"), f.snapshot)
 
-	require.Equal(t, []raftapi.ApplyMsg{{SnapshotValid: true, Snapshot: []byte("28"), SnapshotTerm: 1, SnapshotIndex: 28}}, advance().Apply,
+	require.Equal(t, []Apply{{IsSnapshot: true, Snapshot: []byte("28"), Term: 1, Index: 28}}, advance().Apply,
 		"the snapshot alone, after the batch: nothing after 28 is committed here yet")
 	require.False(t, fn.HasReady())
 	// Reference: section 7
@@ -402,7 +401,9 @@ func TestRestartFromSnapshot(t *testing.T) {
 	require.Equal(t, []byte("through 15"), saved.snapshot)
 	state := saved.state
 
-	n2, err := NewNode(r.cfg, saved.state, saved.snapshot)
+	st, err := DecodeState(saved.state, 0, 3)
+	require.NoError(t, err)
+	n2, err := NewNode(r.cfg, st, saved.snapshot)
 	require.NoError(t, err)
 	r2 := n2.c
 	require.Equal(t, 15, r2.commitIndex)
@@ -424,7 +425,7 @@ func TestRestartFromSnapshot(t *testing.T) {
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
 	require.Equal(t, []byte("through 15"), p.snapshot)
-	st, err := decodeState(p.state, 0, 3)
+	st, err = DecodeState(p.state, 0, 3)
 	require.NoError(t, err)
 	require.Equal(t, 9, st.Term)
 	require.Equal(t, 15, st.Base)

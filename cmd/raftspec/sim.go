@@ -215,6 +215,9 @@ func (s *simStress) run(ctx context.Context) {
 		go func() {
 			defer wg.Done()
 			for seed := range seeds {
+				if ctx.Err() != nil {
+					continue // stopped (-failfast, Ctrl-C): a seed handed out just before is not run
+				}
 				s.one(seed)
 			}
 		}()

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/raftspec/raftspec/raft"
-	"github.com/raftspec/raftspec/raftapi"
 )
 
 // The event log: one line per event and per change an event made, in the
@@ -133,17 +132,17 @@ func (l *logger) msg(s *Sim, m *raft.Message, what string) {
 }
 
 // applied logs what node i's service applied from one Output.
-func (l *logger) applied(s *Sim, i int, msgs []raftapi.ApplyMsg) {
+func (l *logger) applied(s *Sim, i int, msgs []raft.Apply) {
 	if l.w == nil {
 		return
 	}
 	first, last := 0, 0
 	for _, m := range msgs {
-		if m.CommandValid {
+		if !m.IsSnapshot {
 			if first == 0 {
-				first = m.CommandIndex
+				first = m.Index
 			}
-			last = m.CommandIndex
+			last = m.Index
 		}
 	}
 	if first == 0 {

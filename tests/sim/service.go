@@ -6,7 +6,7 @@ import (
 
 	"github.com/raftspec/raftspec/invariants"
 
-	"github.com/raftspec/raftspec/raftapi"
+	"github.com/raftspec/raftspec/raft"
 )
 
 // service is the state machine above one node: it applies what the node
@@ -21,7 +21,7 @@ type service struct {
 	since  int // commands applied since the last snapshot
 	// queue is what the node handed out and the service has not taken
 	// yet; busy says an evService is scheduled to take it.
-	queue []raftapi.ApplyMsg
+	queue []raft.Apply
 	busy  bool
 }
 
@@ -49,17 +49,16 @@ func (l *ledger) grow(k int) {
 	}
 }
 
-// apply checks one ApplyMsg of node id's service against the ledger and
-// applies it.
-func (s *service) apply(id int, m raftapi.ApplyMsg, l *ledger) error {
-	switch {
-	case m.SnapshotValid:
+// apply checks one raft.Apply of node id's service against the ledger
+// and applies it.
+func (s *service) apply(id int, m raft.Apply, l *ledger) error {
+	if m.IsSnapshot {
 		idx, chain, maxCmd, err := decodeSnap(m.Snapshot)
 		if err != nil {
-			return fmt.Errorf("n%d: snapshot %d/%d: %v", id, m.SnapshotIndex, m.SnapshotTerm, err)
+			return fmt.Errorf("n%d: snapshot %d/%d: %v", id, m.Index, m.Term, err)
 		}
-		if idx != m.SnapshotIndex {
-			return fmt.Errorf("n%d: snapshot handed out as through %d holds the state through %d", id, m.SnapshotIndex, idx)
+		if idx != m.Index {
+			return fmt.Errorf("n%d: snapshot handed out as through %d holds the state through %d", id, m.Index, idx)
 		}
 		if idx <= s.last {
 			return violation(invariants.ApplyOrderName, id, 0, idx, fmt.Sprintf("a snapshot through %d that does not move past the applied state at %d", idx, s.last), "a snapshot beyond what the service applied")
@@ -70,29 +69,27 @@ func (s *service) apply(id int, m raftapi.ApplyMsg, l *ledger) error {
 		}
 		l.chain[idx] = chain
 		s.last, s.chain, s.maxCmd = idx, chain, max(s.maxCmd, maxCmd)
-	case m.CommandValid:
-		if m.CommandIndex != s.last+1 {
-			return violation(invariants.ApplyOrderName, id, 0, m.CommandIndex, fmt.Sprintf("applied index %d after %d", m.CommandIndex, s.last), "applies in order, with no gaps")
-		}
-		cmd, ok := m.Command.(int)
-		if !ok || cmd <= 0 {
-			return fmt.Errorf("n%d: applied %v (%T) at %d, which no client proposed", id, m.Command, m.Command, m.CommandIndex)
-		}
-		k := m.CommandIndex
-		l.grow(k)
-		if c := l.cmds[k]; c != 0 && c != cmd {
-			return violation(invariants.StateMachineSafetyName, id, 0, k, fmt.Sprintf("n%d applied command %d", id, cmd), fmt.Sprintf("command %d, which another server applied", c))
-		}
-		chain := link(s.chain, cmd)
-		if c := l.chain[k]; c != 0 && c != chain {
-			return violation(invariants.StateMachineSafetyName, id, 0, k, fmt.Sprintf("n%d applied command %d after a history that differs from another server's", id, cmd), "the same commands before it")
-		}
-		l.cmds[k], l.chain[k] = cmd, chain
-		s.last, s.chain, s.maxCmd = k, chain, max(s.maxCmd, cmd)
-		s.since++
-	default:
-		return fmt.Errorf("n%d: an ApplyMsg that is neither a command nor a snapshot: %+v", id, m)
+		return nil
 	}
+	if m.Index != s.last+1 {
+		return violation(invariants.ApplyOrderName, id, 0, m.Index, fmt.Sprintf("applied index %d after %d", m.Index, s.last), "applies in order, with no gaps")
+	}
+	cmd, ok := m.Command.(int)
+	if !ok || cmd <= 0 {
+		return fmt.Errorf("n%d: applied %v (%T) at %d, which no client proposed", id, m.Command, m.Command, m.Index)
+	}
+	k := m.Index
+	l.grow(k)
+	if c := l.cmds[k]; c != 0 && c != cmd {
+		return violation(invariants.StateMachineSafetyName, id, 0, k, fmt.Sprintf("n%d applied command %d", id, cmd), fmt.Sprintf("command %d, which another server applied", c))
+	}
+	chain := link(s.chain, cmd)
+	if c := l.chain[k]; c != 0 && c != chain {
+		return violation(invariants.StateMachineSafetyName, id, 0, k, fmt.Sprintf("n%d applied command %d after a history that differs from another server's", id, cmd), "the same commands before it")
+	}
+	l.cmds[k], l.chain[k] = cmd, chain
+	s.last, s.chain, s.maxCmd = k, chain, max(s.maxCmd, cmd)
+	s.since++
 	return nil
 }
 

@@ -32,7 +32,6 @@ import (
 
 	"github.com/raftspec/raftspec/invariants"
 	"github.com/raftspec/raftspec/raft"
-	"github.com/raftspec/raftspec/raftapi"
 )
 
 // Core is what the simulator uses of a node: *raft.Node's methods. A test
@@ -160,9 +159,10 @@ func ReplayCommand(o Options) string {
 type srv struct {
 	core  Core
 	down  bool
-	inc   int // incarnation: bumped by each crash
-	state []byte
+	inc   int    // incarnation: bumped by each crash
+	state []byte // the node's state as last saved (raft.EncodeState's bytes)
 	snap  []byte
+	enc   *raft.StateEncoder // encodes the states of this incarnation's node
 	svc   *service
 	last  raft.Status // as last seen, for localOrder
 	// crashAtFlush: crash at the next flush, after persisting and before
@@ -286,7 +286,11 @@ func (s *Sim) fail(err error) {
 func (s *Sim) start(i int) {
 	nd := s.nodes[i]
 	cfg := raft.Config{ID: i, Peers: s.n, ElectionTicks: ElectionTicks, HeartbeatTicks: HeartbeatTicks, Rand: s.rng.IntN, Observer: s.obs}
-	c, err := raft.NewNode(cfg, nd.state, nd.snap)
+	st, err := raft.DecodeState(nd.state, i, s.n)
+	var c *raft.Node
+	if err == nil {
+		c, err = raft.NewNode(cfg, st, nd.snap)
+	}
 	if err != nil {
 		s.fail(fmt.Errorf("n%d cannot restart from what it persisted: %w", i, err))
 		return
@@ -296,7 +300,7 @@ func (s *Sim) start(i int) {
 		s.fail(fmt.Errorf("n%d's service cannot restart from its snapshot: %w", i, err))
 		return
 	}
-	nd.core, nd.down, nd.svc, nd.crashAtFlush = c, false, svc, false
+	nd.core, nd.down, nd.svc, nd.crashAtFlush, nd.enc = c, false, svc, false, &raft.StateEncoder{}
 	if s.opt.Wrap != nil {
 		nd.core = s.opt.Wrap(i, c)
 	}
@@ -642,9 +646,14 @@ func (s *Sim) flush(i int) {
 			return
 		}
 		out := nd.core.Ready()
-		if out.State != nil {
-			nd.state, nd.snap = out.State, out.Snapshot
-			s.log.line(s, i, topicPersist, "persist", "%d bytes, snapshot %d bytes", len(out.State), len(out.Snapshot))
+		if out.Persist != nil {
+			state, err := nd.enc.Encode(out.Persist)
+			if err != nil {
+				s.fail(fmt.Errorf("n%d: %w", i, err))
+				return
+			}
+			nd.state, nd.snap = state, out.Snapshot
+			s.log.line(s, i, topicPersist, "persist", "%d bytes, snapshot %d bytes", len(state), len(out.Snapshot))
 			if nd.crashAtFlush {
 				s.crashNow(i, "crash after persisting, before sending")
 				return
@@ -701,11 +710,11 @@ func (s *Sim) serve(i int) {
 			s.fail(err)
 			return
 		}
-		if a.CommandValid {
-			s.obs.ApplyCommand(i, a.CommandIndex, a.Command)
+		if !a.IsSnapshot {
+			s.obs.ApplyCommand(i, a.Index, a.Command)
 		} else {
-			s.obs.ApplySnapshot(i, a.SnapshotIndex, a.SnapshotTerm)
-			s.log.line(s, i, topicSnapshot, "install", "snapshot %d/%d", a.SnapshotIndex, a.SnapshotTerm)
+			s.obs.ApplySnapshot(i, a.Index, a.Term)
+			s.log.line(s, i, topicSnapshot, "install", "snapshot %d/%d", a.Index, a.Term)
 			s.installs++
 		}
 	}
@@ -779,6 +788,3 @@ func (s *Sim) check() {
 
 // ErrBadOptions marks an error of Run's Options.
 var ErrBadOptions = errors.New("bad options")
-
-// satisfied by raftapi.ApplyMsg in the log helpers.
-var _ = raftapi.ApplyMsg{}

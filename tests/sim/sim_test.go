@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/raftspec/raftspec/raft"
-	"github.com/raftspec/raftspec/raftapi"
 )
 
 // seedsPerSchedule is how many seeds the tests below run of each schedule:
@@ -115,7 +114,7 @@ type forgetful struct{ Core }
 
 func (f forgetful) Ready() raft.Output {
 	out := f.Core.Ready()
-	out.State, out.Snapshot = nil, nil
+	out.Persist, out.Snapshot = nil, nil
 	return out
 }
 
@@ -131,14 +130,14 @@ type replayer struct {
 
 func (r *replayer) Ready() raft.Output {
 	out := r.Core.Ready()
-	if out.State != nil && len(out.Snapshot) > 0 {
+	if out.Persist != nil && len(out.Snapshot) > 0 {
 		if idx, _, _, err := decodeSnap(out.Snapshot); err == nil {
 			r.saved, r.index = out.Snapshot, idx
 		}
 	}
-	if !r.done && r.saved != nil && len(out.Apply) > 0 && out.Apply[len(out.Apply)-1].CommandIndex > r.index {
+	if !r.done && r.saved != nil && len(out.Apply) > 0 && out.Apply[len(out.Apply)-1].Index > r.index {
 		r.done = true
-		out.Apply = append(out.Apply, raftapi.ApplyMsg{SnapshotValid: true, Snapshot: r.saved, SnapshotIndex: r.index, SnapshotTerm: 1})
+		out.Apply = append(out.Apply, raft.Apply{IsSnapshot: true, Snapshot: r.saved, Index: r.index, Term: 1})
 	}
 	return out
 }
@@ -202,8 +201,8 @@ func TestPlantedBugsAreFound(t *testing.T) {
 // and hold what they claim, one command per index across services.
 func TestServiceChecks(t *testing.T) {
 	var l ledger
-	cmd := func(i, c int) raftapi.ApplyMsg {
-		return raftapi.ApplyMsg{CommandValid: true, Command: c, CommandIndex: i}
+	cmd := func(i, c int) raft.Apply {
+		return raft.Apply{Command: c, Index: i}
 	}
 	a := &service{}
 	require := func(err error, want string) {
@@ -217,9 +216,9 @@ func TestServiceChecks(t *testing.T) {
 	require(a.apply(0, cmd(2, 12), &l), "")
 	snap := a.snapshot()
 	require(a.apply(0, cmd(3, 13), &l), "")
-	require(a.apply(0, raftapi.ApplyMsg{SnapshotValid: true, Snapshot: snap, SnapshotIndex: 2}, &l), "does not move past the applied state at 3")
-	require(a.apply(0, raftapi.ApplyMsg{SnapshotValid: true, Snapshot: snap, SnapshotIndex: 9}, &l), "handed out as through 9 holds the state through 2")
-	require(a.apply(0, raftapi.ApplyMsg{SnapshotValid: true, Snapshot: []byte{1}, SnapshotIndex: 9}, &l), "does not decode")
+	require(a.apply(0, raft.Apply{IsSnapshot: true, Snapshot: snap, Index: 2}, &l), "does not move past the applied state at 3")
+	require(a.apply(0, raft.Apply{IsSnapshot: true, Snapshot: snap, Index: 9}, &l), "handed out as through 9 holds the state through 2")
+	require(a.apply(0, raft.Apply{IsSnapshot: true, Snapshot: []byte{1}, Index: 9}, &l), "does not decode")
 	b := &service{}
 	require(b.apply(1, cmd(1, 11), &l), "")
 	require(b.apply(1, cmd(2, 99), &l), "StateMachineSafety violated at n1 index 2: found n1 applied command 99, want command 12, which another server applied")

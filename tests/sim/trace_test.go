@@ -270,7 +270,7 @@ type amnesiac struct{ Core }
 
 func (a amnesiac) Ready() raft.Output {
 	out := a.Core.Ready()
-	out.State, out.Snapshot = nil, nil
+	out.Persist, out.Snapshot = nil, nil
 	return out
 }
 
