@@ -132,3 +132,53 @@ func restore(snap []byte) (*service, error) {
 func violation(property string, node, term, index int, found, want string) error {
 	return &invariants.Violation{Property: property, Nodes: []int{node}, Term: term, Index: index, Found: found, Want: want}
 }
+
+// serviceDelay is how long a service takes to get to what its node handed
+// out: up to the schedule's ServiceLag, or with probability ServiceStall a
+// stall of 50–300 ms (a slow service; the window of raft-bugs.md M19).
+func (s *Sim) serviceDelay() int64 {
+	if s.sc.ServiceStall > 0 && s.rng.Float64() < s.sc.ServiceStall {
+		return 50e3 + s.rng.Int64N(250e3)
+	}
+	if s.sc.ServiceLag == 0 {
+		return 0
+	}
+	return s.rng.Int64N(s.sc.ServiceLag + 1)
+}
+
+func (s *Sim) snapshotEvery() int {
+	if s.sc.SnapshotEvery > 0 {
+		return s.sc.SnapshotEvery
+	}
+	return SnapshotEvery
+}
+
+// serve applies what node i handed its service and the service has not
+// taken yet, checks it, and snapshots every SnapshotEvery commands (an
+// input of the node).
+func (s *Sim) serve(i int) {
+	nd := s.nodes[i]
+	batch := nd.svc.queue
+	nd.svc.queue, nd.svc.busy = nil, false
+	for _, a := range batch {
+		if err := nd.svc.apply(i, a, &s.ledger); err != nil {
+			s.fail(err)
+			return
+		}
+		if !a.IsSnapshot {
+			s.obs.ApplyCommand(i, a.Index, a.Command)
+		} else {
+			s.obs.ApplySnapshot(i, a.Index, a.Term)
+			s.log.line(s, i, topicSnapshot, "install", "snapshot %d/%d", a.Index, a.Term)
+			s.installs++
+		}
+	}
+	s.log.applied(s, i, batch)
+	if nd.svc.since < s.snapshotEvery() {
+		return
+	}
+	nd.svc.since = 0
+	last, data := nd.svc.last, nd.svc.snapshot()
+	s.input(i, topicSnapshot, "snapshot", nil, func(c Core) error { return c.Snapshot(last, data) })
+	s.log.line(s, i, topicSnapshot, "snapshot", "through %d", last)
+}

@@ -101,12 +101,14 @@ func (o *Options) defaults() error {
 	}
 	switch {
 	case o.Servers < 1 || o.Servers > 9:
-		return fmt.Errorf("servers must be in [1, 9], not %d", o.Servers)
+		return fmt.Errorf("%w: servers must be in [1, 9], not %d", ErrBadOptions, o.Servers)
 	case o.Duration < 0 || o.Liveness < 0 || o.Events < 0:
-		return fmt.Errorf("duration, liveness and events must not be negative")
+		return fmt.Errorf("%w: duration, liveness and events must not be negative", ErrBadOptions)
 	}
-	_, err := lookup(o.Schedule)
-	return err
+	if _, err := lookup(o.Schedule); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadOptions, err)
+	}
+	return nil
 }
 
 // Result is what a run did.
@@ -295,7 +297,7 @@ func (s *Sim) start(i int) {
 		s.fail(fmt.Errorf("n%d cannot restart from what it persisted: %w", i, err))
 		return
 	}
-	svc, err := restoreService(nd.snap)
+	svc, err := restore(nd.snap)
 	if err != nil {
 		s.fail(fmt.Errorf("n%d's service cannot restart from its snapshot: %w", i, err))
 		return
@@ -309,119 +311,6 @@ func (s *Sim) start(i int) {
 	s.traceStarted(i, c)
 	// Ticks start at a random phase within the first interval.
 	s.at(1+s.rng.Int64N(s.us(TickInterval)), event{kind: evTick, node: i, inc: nd.inc})
-}
-
-func restoreService(snap []byte) (*service, error) { return restore(snap) }
-
-// crash stops node i now, or (atFlush) at its next flush between
-// persisting and sending, or 200 ms from now if no flush comes first.
-func (s *Sim) crash(i int, atFlush bool) {
-	if i < 0 || s.nodes[i].down {
-		return
-	}
-	if atFlush {
-		s.nodes[i].crashAtFlush = true
-		s.log.line(s, i, topicCrash, "crash planned", "at the next save")
-		s.at(200e3, event{kind: evCrashNow, node: i, inc: s.nodes[i].inc})
-		return
-	}
-	s.crashNow(i, "crash")
-}
-
-func (s *Sim) crashNow(i int, why string) {
-	nd := s.nodes[i]
-	nd.down, nd.crashAtFlush, nd.core = true, false, nil
-	nd.inc++
-	s.crashes++
-	s.obs.Crash(i)
-	s.log.line(s, i, topicCrash, why, "")
-}
-
-func (s *Sim) restart(i int) {
-	if i < 0 || !s.nodes[i].down {
-		return
-	}
-	s.start(i)
-}
-
-func (s *Sim) isolated(i int) bool { return s.iso[i] }
-
-func (s *Sim) isolate(i int) {
-	if i < 0 {
-		return
-	}
-	s.iso[i] = true
-	s.log.line(s, i, topicNet, "cut off", "")
-}
-
-func (s *Sim) reconnect(i int) {
-	if i < 0 {
-		return
-	}
-	s.iso[i] = false
-	for j := range s.n {
-		s.oneway[i][j], s.oneway[j][i] = false, false
-	}
-	s.log.line(s, i, topicNet, "reconnected", "")
-}
-
-func (s *Sim) cutLink(a, b int) {
-	s.oneway[a][b] = true
-	s.log.line(s, a, topicNet, "link cut", "n%d→n%d (one way)", a, b)
-}
-
-func (s *Sim) linked(a, b int) bool { return !s.iso[a] && !s.iso[b] && !s.oneway[a][b] }
-
-func (s *Sim) up() int {
-	k := 0
-	for _, nd := range s.nodes {
-		if !nd.down {
-			k++
-		}
-	}
-	return k
-}
-
-func (s *Sim) connected() int {
-	k := 0
-	for _, c := range s.iso {
-		if !c {
-			k++
-		}
-	}
-	return k
-}
-
-func (s *Sim) majority() int { return s.n/2 + 1 }
-
-// leader is a live node that believes it leads, the one of the highest
-// term; -1 if none.
-func (s *Sim) leader() int {
-	l, term := -1, -1
-	for i, nd := range s.nodes {
-		if !nd.down {
-			if st := nd.core.Status(); st.Leader && st.Term > term {
-				l, term = i, st.Term
-			}
-		}
-	}
-	return l
-}
-
-// pick is a random node that ok accepts, or -1.
-func (s *Sim) pick(ok func(int) bool) int {
-	var c [16]int
-	k := 0
-	for i := range s.n {
-		if ok(i) {
-			c[k] = i
-			k++
-		}
-	}
-	if k == 0 {
-		return -1
-	}
-	return c[s.rng.IntN(k)]
 }
 
 func (s *Sim) handle(e event) {
@@ -464,52 +353,6 @@ func (s *Sim) handle(e event) {
 	}
 }
 
-// heal ends the fault phase: the network becomes reliable and whole, and
-// every crashed server restarts. The liveness bound starts now.
-func (s *Sim) heal() {
-	if s.healed {
-		return
-	}
-	s.healed = true
-	clear(s.iso)
-	for i := range s.n {
-		clear(s.oneway[i])
-	}
-	s.log.line(s, -1, topicNet, "heal", "the network is reliable and whole; crashed servers restart; liveness bound %v", s.opt.Liveness)
-	for i, nd := range s.nodes {
-		nd.crashAtFlush = false // a planned crash is a fault: none after healing
-		s.restart(i)
-	}
-	s.at(s.us(s.opt.Liveness), event{kind: evDeadline})
-}
-
-// done says whether the liveness phase is over: a command proposed after
-// healing was applied by every server.
-func (s *Sim) done() bool {
-	if !s.healed || s.healCmd == 0 {
-		return false
-	}
-	for _, nd := range s.nodes {
-		if nd.down || nd.svc.maxCmd < s.healCmd {
-			return false
-		}
-	}
-	return true
-}
-
-func (s *Sim) livenessFailure() error {
-	if s.healCmd == 0 {
-		return fmt.Errorf("Liveness: no leader accepted a command within %v of healing", s.opt.Liveness)
-	}
-	var lag []string
-	for i, nd := range s.nodes {
-		if nd.svc.maxCmd < s.healCmd {
-			lag = append(lag, fmt.Sprintf("n%d (applied through %d)", i, nd.svc.last))
-		}
-	}
-	return fmt.Errorf("Liveness: command %d, proposed after healing, not applied by %v within %v of healing", s.healCmd, lag, s.opt.Liveness)
-}
-
 // client proposes the next command to the first server, from a random
 // one on, that accepts it (as the lab's clients look for the leader).
 func (s *Sim) client() {
@@ -536,85 +379,6 @@ func (s *Sim) client() {
 			return
 		}
 	}
-}
-
-// send puts m on the network, or loses it.
-func (s *Sim) send(m raft.Message) {
-	lost := !s.linked(m.From, m.To)
-	if !s.healed && !lost && s.sc.Drop > 0 && s.rng.Float64() < s.sc.Drop {
-		lost = true
-	}
-	if lost {
-		s.lose(&m, "lost")
-		return
-	}
-	copies := 1
-	if !s.healed && s.sc.Duplicate > 0 && s.rng.Float64() < s.sc.Duplicate {
-		copies = 2
-	}
-	for range copies {
-		var k int
-		if n := len(s.free); n > 0 {
-			k = s.free[n-1]
-			s.free = s.free[:n-1]
-			s.slab[k] = m
-		} else {
-			k = len(s.slab)
-			s.slab = append(s.slab, m)
-		}
-		s.at(s.delay(isReply(m.Kind)), event{kind: evDeliver, msg: k})
-	}
-}
-
-// delay is how long a message takes. As in the lab's labrpc, long
-// reordering holds back replies only: a request takes effect at once, its
-// answer arrives late.
-func (s *Sim) delay(reply bool) int64 {
-	if s.healed {
-		return 100 + s.rng.Int64N(2000)
-	}
-	if (reply || s.sc.LongDelayRequests) && s.sc.LongDelay > 0 && s.rng.Float64() < s.sc.LongDelay {
-		return 200e3 + s.rng.Int64N(1+s.rng.Int64N(2e6))
-	}
-	return 100 + s.rng.Int64N(s.sc.MaxDelay)
-}
-
-// lose drops m; its request's sender learns it failed after a while, as
-// the lab's Call returns false.
-func (s *Sim) lose(m *raft.Message, why string) {
-	s.log.msg(s, m, why)
-	from := m.From
-	if isReply(m.Kind) {
-		from = m.To // the request's sender waits for this reply
-	}
-	if from < 0 || from >= s.n || s.nodes[from].down {
-		return
-	}
-	peer := m.To
-	if isReply(m.Kind) {
-		peer = m.From
-	}
-	s.at(50e3+s.rng.Int64N(450e3), event{kind: evUnreachable, node: from, peer: peer, inc: s.nodes[from].inc})
-}
-
-func isReply(k raft.MsgKind) bool {
-	return k == raft.MsgRequestVoteReply || k == raft.MsgAppendEntriesReply || k == raft.MsgInstallSnapshotReply
-}
-
-func (s *Sim) deliver(e event) {
-	m := s.slab[e.msg]
-	s.slab[e.msg] = raft.Message{}
-	s.free = append(s.free, e.msg)
-	nd := s.nodes[m.To]
-	if nd.down || !s.linked(m.From, m.To) {
-		why := "lost: n" + itoa(m.To) + " is down"
-		if !nd.down {
-			why = "lost: cut off"
-		}
-		s.lose(&m, why)
-		return
-	}
-	s.input(m.To, topicOf(m.Kind), "recv", &m, func(c Core) error { return c.Step(m) })
 }
 
 // input runs one input on node i, then carries out its output (flush),
@@ -678,113 +442,5 @@ func (s *Sim) flush(i int) {
 	}
 }
 
-// serviceDelay is how long a service takes to get to what its node handed
-// out: up to the schedule's ServiceLag, or with probability ServiceStall a
-// stall of 50–300 ms (a slow service; the window of raft-bugs.md M19).
-func (s *Sim) serviceDelay() int64 {
-	if s.sc.ServiceStall > 0 && s.rng.Float64() < s.sc.ServiceStall {
-		return 50e3 + s.rng.Int64N(250e3)
-	}
-	if s.sc.ServiceLag == 0 {
-		return 0
-	}
-	return s.rng.Int64N(s.sc.ServiceLag + 1)
-}
-
-func (s *Sim) snapshotEvery() int {
-	if s.sc.SnapshotEvery > 0 {
-		return s.sc.SnapshotEvery
-	}
-	return SnapshotEvery
-}
-
-// serve applies what node i handed its service and the service has not
-// taken yet, checks it, and snapshots every SnapshotEvery commands (an
-// input of the node).
-func (s *Sim) serve(i int) {
-	nd := s.nodes[i]
-	batch := nd.svc.queue
-	nd.svc.queue, nd.svc.busy = nil, false
-	for _, a := range batch {
-		if err := nd.svc.apply(i, a, &s.ledger); err != nil {
-			s.fail(err)
-			return
-		}
-		if !a.IsSnapshot {
-			s.obs.ApplyCommand(i, a.Index, a.Command)
-		} else {
-			s.obs.ApplySnapshot(i, a.Index, a.Term)
-			s.log.line(s, i, topicSnapshot, "install", "snapshot %d/%d", a.Index, a.Term)
-			s.installs++
-		}
-	}
-	s.log.applied(s, i, batch)
-	if nd.svc.since < s.snapshotEvery() {
-		return
-	}
-	nd.svc.since = 0
-	last, data := nd.svc.last, nd.svc.snapshot()
-	s.input(i, topicSnapshot, "snapshot", nil, func(c Core) error { return c.Snapshot(last, data) })
-	s.log.line(s, i, topicSnapshot, "snapshot", "through %d", last)
-}
-
-// changes logs what an input changed of node i's state, and checks
-// ElectionSafety and that commitIndex does not go back.
-func (s *Sim) changes(i int, a, b raft.Status) {
-	switch {
-	case b.Leader && !a.Leader:
-		s.log.line(s, i, topicElection, "leader", "term %d last %d/%d", b.Term, b.LastIndex, b.LastTerm)
-	case b.Candidate && (!a.Candidate || b.Term != a.Term):
-		s.log.line(s, i, topicElection, "candidate", "term %d", b.Term)
-	case !b.Leader && !b.Candidate && (a.Leader || a.Candidate):
-		s.log.line(s, i, topicElection, "follower", "term %d", b.Term)
-	case b.Term != a.Term:
-		s.log.line(s, i, topicElection, "term", "%d", b.Term)
-	}
-	if b.Leader {
-		if l, ok := s.leaders[b.Term]; !ok {
-			s.leaders[b.Term] = i
-		} else if l != i {
-			s.fail(&invariants.Violation{Property: invariants.ElectionSafetyName, Nodes: []int{i, l}, Term: b.Term,
-				Found: fmt.Sprintf("n%d leader of term %d, which n%d already leads", i, b.Term, l), Want: "at most one leader per term"})
-		}
-	}
-	if b.CommitIndex != a.CommitIndex {
-		s.log.line(s, i, topicCommit, "commit", "%d → %d", a.CommitIndex, b.CommitIndex)
-	}
-	nd := s.nodes[i]
-	if err := localOrder(i, nd.last, b); err != nil {
-		s.fail(err)
-	}
-	nd.last = b
-}
-
-// localOrder checks the local properties of node i across one input, from
-// its Status before (last) to after (now), in every build (-tags
-// invariants checks them too): commitIndex, lastApplied and the snapshot's
-// base never go back within an incarnation, and base, lastApplied ≤
-// commitIndex ≤ the last index.
-func localOrder(i int, last, now raft.Status) error {
-	switch {
-	case now.CommitIndex < last.CommitIndex:
-		return violation(invariants.CommitIndexName, i, now.Term, 0, fmt.Sprintf("commitIndex went from %d to %d", last.CommitIndex, now.CommitIndex), "commitIndex never decreases")
-	case now.LastApplied < last.LastApplied:
-		return violation(invariants.LastAppliedName, i, now.Term, 0, fmt.Sprintf("lastApplied went from %d to %d", last.LastApplied, now.LastApplied), "lastApplied never decreases")
-	case now.Base < last.Base:
-		return violation(invariants.SnapshotMonotonicName, i, now.Term, 0, fmt.Sprintf("the snapshot's base went from %d to %d", last.Base, now.Base), "the base never decreases")
-	case now.Base > now.CommitIndex || now.LastApplied > now.CommitIndex || now.CommitIndex > now.LastIndex:
-		return violation(invariants.CommitIndexName, i, now.Term, 0, fmt.Sprintf("base %d, lastApplied %d, commitIndex %d, last index %d", now.Base, now.LastApplied, now.CommitIndex, now.LastIndex),
-			"base, lastApplied ≤ commitIndex ≤ last index")
-	}
-	return nil
-}
-
-// check runs the Observer's verdict after each event.
-func (s *Sim) check() {
-	if err := s.obs.Err(); err != nil {
-		s.fail(err)
-	}
-}
-
-// ErrBadOptions marks an error of Run's Options.
+// ErrBadOptions marks an error of Run's Options (CheckOptions, Run).
 var ErrBadOptions = errors.New("bad options")

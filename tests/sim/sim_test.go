@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -97,8 +98,8 @@ func TestBadOptions(t *testing.T) {
 		{Duration: -time.Second},
 		{Events: -1},
 	} {
-		if _, err := Run(o); err == nil {
-			t.Errorf("Run(%+v) = nil error, want one", o)
+		if _, err := Run(o); !errors.Is(err, ErrBadOptions) {
+			t.Errorf("Run(%+v) = %v, want an ErrBadOptions", o, err)
 		}
 	}
 	_, err := Run(Options{Schedule: "nosuch"})

@@ -1,0 +1,97 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/raftspec/raftspec/invariants"
+	"github.com/raftspec/raftspec/raft"
+)
+
+// The simulator's own checks, after each input: ElectionSafety from each
+// node's Status, the local order of commitIndex, lastApplied and the
+// base, the Observer's verdict, and liveness after healing.
+
+// done says whether the liveness phase is over: a command proposed after
+// healing was applied by every server.
+func (s *Sim) done() bool {
+	if !s.healed || s.healCmd == 0 {
+		return false
+	}
+	for _, nd := range s.nodes {
+		if nd.down || nd.svc.maxCmd < s.healCmd {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Sim) livenessFailure() error {
+	if s.healCmd == 0 {
+		return fmt.Errorf("Liveness: no leader accepted a command within %v of healing", s.opt.Liveness)
+	}
+	var lag []string
+	for i, nd := range s.nodes {
+		if nd.svc.maxCmd < s.healCmd {
+			lag = append(lag, fmt.Sprintf("n%d (applied through %d)", i, nd.svc.last))
+		}
+	}
+	return fmt.Errorf("Liveness: command %d, proposed after healing, not applied by %v within %v of healing", s.healCmd, lag, s.opt.Liveness)
+}
+
+// changes logs what an input changed of node i's state, and checks
+// ElectionSafety and that commitIndex does not go back.
+func (s *Sim) changes(i int, a, b raft.Status) {
+	switch {
+	case b.Leader && !a.Leader:
+		s.log.line(s, i, topicElection, "leader", "term %d last %d/%d", b.Term, b.LastIndex, b.LastTerm)
+	case b.Candidate && (!a.Candidate || b.Term != a.Term):
+		s.log.line(s, i, topicElection, "candidate", "term %d", b.Term)
+	case !b.Leader && !b.Candidate && (a.Leader || a.Candidate):
+		s.log.line(s, i, topicElection, "follower", "term %d", b.Term)
+	case b.Term != a.Term:
+		s.log.line(s, i, topicElection, "term", "%d", b.Term)
+	}
+	if b.Leader {
+		if l, ok := s.leaders[b.Term]; !ok {
+			s.leaders[b.Term] = i
+		} else if l != i {
+			s.fail(&invariants.Violation{Property: invariants.ElectionSafetyName, Nodes: []int{i, l}, Term: b.Term,
+				Found: fmt.Sprintf("n%d leader of term %d, which n%d already leads", i, b.Term, l), Want: "at most one leader per term"})
+		}
+	}
+	if b.CommitIndex != a.CommitIndex {
+		s.log.line(s, i, topicCommit, "commit", "%d → %d", a.CommitIndex, b.CommitIndex)
+	}
+	nd := s.nodes[i]
+	if err := localOrder(i, nd.last, b); err != nil {
+		s.fail(err)
+	}
+	nd.last = b
+}
+
+// localOrder checks the local properties of node i across one input, from
+// its Status before (last) to after (now), in every build (-tags
+// invariants checks them too): commitIndex, lastApplied and the snapshot's
+// base never go back within an incarnation, and base, lastApplied ≤
+// commitIndex ≤ the last index.
+func localOrder(i int, last, now raft.Status) error {
+	switch {
+	case now.CommitIndex < last.CommitIndex:
+		return violation(invariants.CommitIndexName, i, now.Term, 0, fmt.Sprintf("commitIndex went from %d to %d", last.CommitIndex, now.CommitIndex), "commitIndex never decreases")
+	case now.LastApplied < last.LastApplied:
+		return violation(invariants.LastAppliedName, i, now.Term, 0, fmt.Sprintf("lastApplied went from %d to %d", last.LastApplied, now.LastApplied), "lastApplied never decreases")
+	case now.Base < last.Base:
+		return violation(invariants.SnapshotMonotonicName, i, now.Term, 0, fmt.Sprintf("the snapshot's base went from %d to %d", last.Base, now.Base), "the base never decreases")
+	case now.Base > now.CommitIndex || now.LastApplied > now.CommitIndex || now.CommitIndex > now.LastIndex:
+		return violation(invariants.CommitIndexName, i, now.Term, 0, fmt.Sprintf("base %d, lastApplied %d, commitIndex %d, last index %d", now.Base, now.LastApplied, now.CommitIndex, now.LastIndex),
+			"base, lastApplied ≤ commitIndex ≤ last index")
+	}
+	return nil
+}
+
+// check runs the Observer's verdict after each event.
+func (s *Sim) check() {
+	if err := s.obs.Err(); err != nil {
+		s.fail(err)
+	}
+}
