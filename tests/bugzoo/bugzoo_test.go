@@ -131,7 +131,7 @@ func TestBugZoo(t *testing.T) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[k] = runMutant(m, t.TempDir())
+			results[k] = runMutant(m, mutantDir(t))
 		}()
 	}
 	wg.Wait()
@@ -167,6 +167,22 @@ func TestBugZoo(t *testing.T) {
 			t.Errorf("%s: %v", r.name, r.err)
 		}
 	}
+}
+
+// mutantDir is where a mutant is built and its catcher leaves artifacts
+// (porcupine's visualisation): a test temporary directory, or, when
+// RAFTSPEC_ZOO picks mutants to look at, one that outlives the test, so
+// the paths the catcher's output names can still be opened.
+func mutantDir(t *testing.T) string {
+	if os.Getenv("RAFTSPEC_ZOO") == "" {
+		return t.TempDir()
+	}
+	dir, err := os.MkdirTemp("", "raftspec-zoo-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("artifacts of a mutant kept in %s", dir)
+	return dir
 }
 
 // runMutant builds and runs the catcher of m in dir.
