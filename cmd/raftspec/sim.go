@@ -49,6 +49,19 @@ func (f *simFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.validate, "validate", false, "check every step of every node against the executable spec, while the run stays within the spec's bounds (docs/simulation.md)")
 }
 
+// check refuses what sim.Options would read as "the default": an explicit
+// -servers 0 or -duration 0 is a mistake, not a request for 5 servers or
+// a minute.
+func (f *simFlags) check() error {
+	switch {
+	case f.servers < 1:
+		return fmt.Errorf("-servers must be at least 1, not %d", f.servers)
+	case f.duration <= 0:
+		return fmt.Errorf("-duration must be positive, not %v", f.duration)
+	}
+	return sim.CheckOptions(f.options(1))
+}
+
 func (f *simFlags) options(seed uint64) sim.Options {
 	return sim.Options{Seed: seed, Schedule: f.schedule, Servers: f.servers, Duration: f.duration, Events: f.events, Validate: f.validate, Wrap: simWrapForTest}
 }
@@ -104,6 +117,9 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	fail := failer(stderr, "raftspec sim")
 	if fs.NArg() > 0 {
 		return fail(2, "unexpected arguments %q (flags only)", fs.Args())
+	}
+	if err := f.check(); err != nil {
+		return fail(2, "%v", err)
 	}
 	opts := f.options(*seed)
 	w := stdout
@@ -168,7 +184,7 @@ type simStress struct {
 func runStressSim(cfg stressConfig, stdout, stderr io.Writer) int {
 	s := &simStress{flags: cfg.sim, first: cfg.seed, n: cfg.n, p: cfg.p, out: cfg.out, log: stderr}
 	s.failfast = cfg.failfast
-	if err := sim.CheckOptions(s.flags.options(s.first)); err != nil {
+	if err := s.flags.check(); err != nil {
 		return failer(stderr, "raftspec stress")(2, "%v", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

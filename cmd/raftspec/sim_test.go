@@ -43,6 +43,9 @@ func TestSimAndStressSimUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"sim", "-servers", "12"}, "servers must be in [1, 9]"},
+		{[]string{"sim", "-servers", "0"}, "-servers must be at least 1, not 0"},
+		{[]string{"sim", "-duration", "0s"}, "-duration must be positive"},
+		{[]string{"stress", "-sim", "-duration", "-1s"}, "-duration must be positive"},
 		{[]string{"sim", "-schedule", "nosuch"}, `unknown schedule "nosuch"`},
 		{[]string{"sim", "extra"}, "flags only"},
 		{[]string{"sim", "-seed", "x"}, "invalid value"},
