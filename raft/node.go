@@ -85,6 +85,10 @@ type Output struct {
 	Messages []Message
 	// Apply is what the service must apply, in order.
 	Apply []Apply
+	// Err, if not nil, wraps ErrUnpersisted: a message depends on state
+	// this Output does not persist (a bug of the core). Send nothing; the
+	// node cannot go on. Advance returns the same error.
+	Err error
 }
 
 // Apply is one thing a Node hands its service to apply (Output.Apply):
@@ -245,6 +249,13 @@ func (n *Node) Ready() Output {
 	for msgs := n.c.nextApply(); len(msgs) > 0; msgs = n.c.nextApply() {
 		out.Apply = append(out.Apply, msgs...)
 	}
+	// Persist-before-send, checked before anything leaves: every message
+	// may depend only on what this Output persists, or what was before.
+	if s := n.c.summary(); len(out.Messages) > 0 && n.dur != s {
+		out.Err = fmt.Errorf("%w: n%d would send %v with term %d vote %d log %d/%d in memory, but term %d vote %d log %d/%d persisted",
+			ErrUnpersisted, n.c.id, &out.Messages[0], s.term, s.votedFor, s.lastIndex, s.lastTerm,
+			n.dur.term, n.dur.votedFor, n.dur.lastIndex, n.dur.lastTerm)
+	}
 	n.out = &out
 	return out
 }
@@ -265,11 +276,8 @@ func (n *Node) Advance() error {
 	for i := range out.Messages {
 		n.c.sent(&out.Messages[i])
 	}
-	if len(out.Messages) > 0 && n.dur != n.c.summary() {
-		s := n.c.summary()
-		return fmt.Errorf("%w: n%d sent %v with term %d vote %d log %d/%d in memory, but term %d vote %d log %d/%d persisted",
-			ErrUnpersisted, n.c.id, &out.Messages[0], s.term, s.votedFor, s.lastIndex, s.lastTerm,
-			n.dur.term, n.dur.votedFor, n.dur.lastIndex, n.dur.lastTerm)
+	if out.Err != nil {
+		return out.Err
 	}
 	return nil
 }

@@ -194,6 +194,12 @@ func (rf *Raft) ready() (replies []Message) {
 		return nil
 	}
 	out := rf.n.Ready()
+	if out.Err != nil {
+		// A message would depend on state that is not saved: send
+		// nothing, and stop, saying why (Err).
+		rf.stop(out.Err)
+		return nil
+	}
 	if out.Persist != nil {
 		if !rf.save(out.Persist, out.Snapshot) {
 			return nil
@@ -231,17 +237,25 @@ func (rf *Raft) ready() (replies []Message) {
 func (rf *Raft) save(st *PersistentState, snapshot []byte) bool {
 	b, err := rf.enc.Encode(st)
 	if err != nil {
-		log.Printf("raft: n%d: %v", rf.me, err)
-		if rf.err == nil {
-			rf.err = err
-		}
-		rf.dead = true
-		close(rf.done)
-		rf.applyCond.Broadcast()
+		rf.stop(err)
 		return false
 	}
 	rf.persister.Save(b, snapshot)
 	return true
+}
+
+// stop ends the peer, with rf.mu held, on an error it cannot go on from:
+// nothing more is saved or sent, and Err says why.
+func (rf *Raft) stop(err error) {
+	log.Printf("raft: n%d: %v", rf.me, err)
+	if rf.err == nil {
+		rf.err = err
+	}
+	if !rf.dead {
+		rf.dead = true
+		close(rf.done)
+	}
+	rf.applyCond.Broadcast()
 }
 
 // applyMsg is the lab's ApplyMsg for what the Node handed out.

@@ -216,6 +216,14 @@ func (c *Cluster) Crash(i int) {
 	case rf != nil:
 		rf.Kill()
 	}
+	// An implementation that can say it stopped on an error of its own
+	// (the reference: a message that would not wait for its state to be
+	// saved) fails the scenario, even if nothing else noticed.
+	if e, ok := rf.(interface{ Err() error }); ok {
+		if err := e.Err(); err != nil {
+			c.failOnce(fmt.Sprintf("server %d stopped on an error of its own: %v", i, err), "err: "+err.Error())
+		}
+	}
 }
 
 // Restart crashes server i if it is running and makes a new incarnation
@@ -259,7 +267,7 @@ func (c *Cluster) Restart(i int) {
 	}
 	if e, ok := rf.(interface{ Err() error }); ok {
 		if err := e.Err(); err != nil {
-			c.fail(fmt.Sprintf("server %d: Make: %v", i, err))
+			c.failOnce(fmt.Sprintf("server %d: Make: %v", i, err), "err: "+err.Error())
 		}
 	}
 	c.obs.made(i, rf)

@@ -61,8 +61,8 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 			show[t] = true
 		}
 	}
-	if *width < 8 {
-		return fail(2, "-width must be at least 8, not %d", *width)
+	if *width < 8 || *width > 500 {
+		return fail(2, "-width must be in [8, 500], not %d", *width)
 	}
 	var in io.Reader = os.Stdin
 	switch fs.NArg() {
@@ -112,11 +112,12 @@ func writeColumns(w io.Writer, lines []sim.Line, show map[sim.Topic]bool, width 
 	}
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
-	head := fmt.Sprintf("%12s", "time")
+	var head strings.Builder
+	fmt.Fprintf(&head, "%12s", "time")
 	for i := range servers {
-		head += fmt.Sprintf("  %-*s", width, fmt.Sprintf("n%d", i))
+		fmt.Fprintf(&head, "  %-*s", width, fmt.Sprintf("n%d", i))
 	}
-	fmt.Fprintln(bw, strings.TrimRight(head, " "))
+	fmt.Fprintln(bw, strings.TrimRight(head.String(), " "))
 	for _, ln := range lines {
 		if len(show) > 0 && !show[ln.Topic] {
 			continue

@@ -55,7 +55,8 @@ func TestSimAndStressSimUsage(t *testing.T) {
 		{[]string{"stress", "-sim", "-n", "0"}, "-n must be at least 1"},
 		{[]string{"stress", "-sim", "-schedule", "nosuch"}, `unknown schedule "nosuch"`},
 		{[]string{"logs", "-topic", "gossip"}, `unknown topic "gossip"`},
-		{[]string{"logs", "-width", "3"}, "-width must be at least 8"},
+		{[]string{"logs", "-width", "3"}, "-width must be in [8, 500]"},
+		{[]string{"logs", "-width", "100000000"}, "-width must be in [8, 500]"},
 		{[]string{"logs", "/no/such/file"}, "no such file"},
 	} {
 		var stdout, stderr bytes.Buffer

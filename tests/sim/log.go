@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/raftspec/raftspec/raft"
 )
@@ -180,7 +181,7 @@ func ParseLine(s string) (Line, error) {
 	case f[1] == "--":
 		ln.Node = -1
 	case strings.HasPrefix(f[1], "n"):
-		if ln.Node, err = strconv.Atoi(f[1][1:]); err != nil || ln.Node < 0 {
+		if ln.Node, err = strconv.Atoi(f[1][1:]); err != nil || ln.Node < 0 || ln.Node >= MaxServers {
 			return Line{}, fmt.Errorf("bad server %q in %q", f[1], s)
 		}
 	default:
@@ -190,10 +191,11 @@ func ParseLine(s string) (Line, error) {
 		return Line{}, fmt.Errorf("%v in %q", err, s)
 	}
 	// The text is the rest of the line after the topic's column.
-	rest := strings.TrimLeft(s, " ")
+	rest := s
 	for range 3 {
-		rest = strings.TrimLeft(rest[strings.IndexByte(rest, ' ')+1:], " ")
+		rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
+		rest = rest[strings.IndexFunc(rest, unicode.IsSpace):] // there are four fields
 	}
-	ln.Text = rest
+	ln.Text = strings.TrimLeftFunc(rest, unicode.IsSpace)
 	return ln, nil
 }

@@ -61,6 +61,9 @@ const (
 	SnapshotEvery = 25
 )
 
+// MaxServers is the largest cluster Run simulates.
+const MaxServers = 9
+
 // Options say what one run does. Zero fields get the defaults.
 type Options struct {
 	Seed     uint64
@@ -100,8 +103,8 @@ func (o *Options) defaults() error {
 		o.Liveness = 10 * time.Second
 	}
 	switch {
-	case o.Servers < 1 || o.Servers > 9:
-		return fmt.Errorf("%w: servers must be in [1, 9], not %d", ErrBadOptions, o.Servers)
+	case o.Servers < 1 || o.Servers > MaxServers:
+		return fmt.Errorf("%w: servers must be in [1, %d], not %d", ErrBadOptions, MaxServers, o.Servers)
 	case o.Duration < 0 || o.Liveness < 0 || o.Events < 0:
 		return fmt.Errorf("%w: duration, liveness and events must not be negative", ErrBadOptions)
 	}
@@ -410,6 +413,10 @@ func (s *Sim) flush(i int) {
 			return
 		}
 		out := nd.core.Ready()
+		if out.Err != nil {
+			s.fail(fmt.Errorf("n%d: %w", i, out.Err)) // before anything is saved or sent
+			return
+		}
 		if out.Persist != nil {
 			state, err := nd.enc.Encode(out.Persist)
 			if err != nil {

@@ -225,3 +225,24 @@ func TestServiceChecks(t *testing.T) {
 	require(b.apply(1, cmd(2, 99), &l), "StateMachineSafety violated at n1 index 2: found n1 applied command 99, want command 12, which another server applied")
 	require(b.apply(1, cmd(2, 0), &l), "which no client proposed")
 }
+
+// ParseLine reads back what the logger writes, and refuses what no run
+// writes (a server past MaxServers would make raftspec logs pad a line
+// to gigabytes).
+func TestParseLine(t *testing.T) {
+	ln, err := ParseLine("     0.358537 n3 election recv RequestVote n0→n3 term 1 last 0/0")
+	if err != nil || ln.Seconds != 0.358537 || ln.Node != 3 || ln.Topic != topicElection || ln.Text != "recv RequestVote n0→n3 term 1 last 0/0" {
+		t.Errorf("ParseLine = %+v, %v", ln, err)
+	}
+	if ln, err := ParseLine("1.0\tn0\tnet\tcut  off"); err != nil || ln.Text != "cut  off" {
+		t.Errorf("with tabs: %+v, %v", ln, err)
+	}
+	if ln, err := ParseLine("60.0 -- net heal"); err != nil || ln.Node != -1 {
+		t.Errorf("the cluster's line: %+v, %v", ln, err)
+	}
+	for _, bad := range []string{"1.0 n99999 net x", "1.0 n-1 net x", "x n0 net y", "1.0 n0 gossip y", "1.0 n0 net", "1.0 m0 net x"} {
+		if _, err := ParseLine(bad); err == nil {
+			t.Errorf("ParseLine(%q) accepted it", bad)
+		}
+	}
+}
