@@ -98,7 +98,7 @@ type node struct {
 }
 
 // durable summarises the persisted state.
-type durable struct{ term, votedFor, lastIndex, lastTerm int }
+type durable struct{ term, votedFor, lastIndex, lastTerm, base, baseTerm int }
 
 // newNode makes a node from its persisted state (zero for a fresh node).
 func newNode(cfg Config, st PersistentState, snapshot []byte) *node {
@@ -179,7 +179,7 @@ func (r *node) persisted() {
 }
 
 func (r *node) summary() durable {
-	return durable{r.currentTerm, r.votedFor, r.log.lastIndex(), r.log.lastTerm()}
+	return durable{r.currentTerm, r.votedFor, r.log.lastIndex(), r.log.lastTerm(), r.log.base, r.log.baseTerm}
 }
 
 // sent records that m left the node; the invariant hooks check it depends

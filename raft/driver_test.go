@@ -212,6 +212,7 @@ func TestStateSavedBeforeSend(t *testing.T) {
 		defer p.mu.Unlock()
 		require.Empty(t, p.bad, "requests that left before their state was saved")
 		require.NotZero(t, p.calls, "RequestVotes sent")
+		require.NoError(t, rf.Err(), "the peer ran without an error of its own")
 	})
 	// Reference: Figure 2 (Rules for All Servers: stable storage)
 }

@@ -64,7 +64,7 @@ func (st *PersistentState) summary() durable {
 	if k := len(st.Entries); k > 0 {
 		last = st.Entries[k-1].Term
 	}
-	return durable{st.Term, st.VotedFor, st.Base + len(st.Entries), last}
+	return durable{st.Term, st.VotedFor, st.Base + len(st.Entries), last, st.Base, st.BaseTerm}
 }
 
 // The persisted Raft state is

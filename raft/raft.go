@@ -85,7 +85,10 @@ func New(peers []raftapi.Peer, me int, persister raftapi.Persister, applyCh chan
 	cfg := Config{ID: me, Peers: len(peers), ElectionTicks: electionTicks, HeartbeatTicks: heartbeatTicks}
 	seed := rand.Uint64()
 	if h, ok := persister.(Harness); ok {
-		seed, cfg.Observer = h.Seed(), h.Observer()
+		cfg.Observer = h.Observer()
+		if s := h.Seed(); s != 0 { // 0: the harness has none to give
+			seed = s
+		}
 	}
 	cfg.Rand = rand.New(rand.NewPCG(seed, uint64(me))).IntN
 	st, err := DecodeState(persister.ReadRaftState(), me, len(peers))
@@ -144,8 +147,11 @@ func (rf *Raft) Start(command any) (int, int, bool) {
 	index, term, ok := rf.n.Propose(command)
 	if !ok {
 		if rf.n.Status().Leader { // the Node refused the command itself
-			err := gob.NewEncoder(io.Discard).Encode(&Entry{Command: command})
-			log.Printf("raft: n%d: Start(%v) refused: %v", rf.me, command, err)
+			why := "gob cannot encode it (is its type registered?)"
+			if err := gob.NewEncoder(io.Discard).Encode(&Entry{Command: command}); err != nil {
+				why = err.Error()
+			}
+			log.Printf("raft: n%d: Start(%T) refused: %s", rf.me, command, why)
 			return -1, 0, false
 		}
 		return index, term, false

@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -92,7 +93,7 @@ flags:
 func scheduleDocs() string {
 	var b strings.Builder
 	for _, name := range sim.ScheduleNames() {
-		fmt.Fprintf(&b, "  %-18s %s\n", name, sim.Schedules[name].Doc)
+		fmt.Fprintf(&b, "  %-18s %s\n", name, sim.ScheduleDoc(name))
 	}
 	return b.String()
 }
@@ -187,9 +188,17 @@ func runStressSim(cfg stressConfig, stdout, stderr io.Writer) int {
 	if err := s.flags.check(); err != nil {
 		return failer(stderr, "raftspec stress")(2, "%v", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	if s.n > 1 && s.first > math.MaxUint64-uint64(s.n-1) {
+		return failer(stderr, "raftspec stress")(2, "-seed %d -n %d: the seeds would pass 2^64-1", s.first, s.n)
+	}
+	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	ctx, s.cancel = context.WithCancel(ctx)
+	go func() {
+		<-sig.Done()
+		stop() // a second Ctrl-C ends the process at once
+	}()
+	ctx, cancel := context.WithCancel(sig)
+	s.cancel = cancel
 	defer s.cancel()
 	if f, isFile := stderr.(*os.File); isFile && term.IsTerminal(int(f.Fd())) {
 		s.bar = progressbar.NewOptions(cfg.n,
@@ -217,8 +226,8 @@ func runStressSim(cfg stressConfig, stdout, stderr io.Writer) int {
 		stopped = "interrupted"
 	}
 	s.summary(stdout, wall, stopped)
-	if s.failed > 0 {
-		return 1
+	if s.failed > 0 || stopped == "interrupted" {
+		return 1 // a failure, or no verdict
 	}
 	return 0
 }
@@ -234,7 +243,7 @@ func (s *simStress) run(ctx context.Context) {
 				if ctx.Err() != nil {
 					continue // stopped (-failfast, Ctrl-C): a seed handed out just before is not run
 				}
-				s.one(seed)
+				s.one(ctx, seed)
 			}
 		}()
 	}
@@ -252,9 +261,13 @@ feed:
 
 // one runs a seed; a failure is run again with its event log saved, which
 // also checks that it replays.
-func (s *simStress) one(seed uint64) {
+func (s *simStress) one(ctx context.Context, seed uint64) {
 	opts := s.flags.options(seed)
+	opts.Context = ctx
 	r, _ := sim.Run(opts) // the options were checked before
+	if r.Stopped {
+		return // cut short: neither passed nor failed
+	}
 	var report string
 	if r.Err != nil {
 		s.mu.Lock()
@@ -308,7 +321,7 @@ func (s *simStress) replay(opts sim.Options, first *sim.Failure) string {
 	if err != nil {
 		return msg + fmt.Sprintf("    log: not saved: %v\n", err)
 	}
-	opts.Log = f
+	opts.Log, opts.Context = f, nil // a replay runs to its end, whatever stops the others
 	again, _ := sim.Run(opts)
 	f.Close()
 	msg += fmt.Sprintf("    log: %s\n", path)
@@ -339,8 +352,9 @@ func (s *simStress) logPath(seed uint64) (string, error) {
 
 func (s *simStress) summary(w io.Writer, wall time.Duration, stopped string) {
 	ratio := s.virtual.Seconds() / wall.Seconds()
+	workers := min(s.p, max(s.done, 1)) // no more workers ran than seeds
 	fmt.Fprintf(w, "seeds %d, failed %d; simulated %.0fs in %d events; wall %.1fs; simulated/real %.0f:1 (%.0f:1 per worker)",
-		s.done, s.failed, s.virtual.Seconds(), s.events, wall.Seconds(), ratio, ratio/float64(s.p))
+		s.done, s.failed, s.virtual.Seconds(), s.events, wall.Seconds(), ratio, ratio/float64(workers))
 	if stopped != "" {
 		fmt.Fprintf(w, " (%s: %d seeds not run)", stopped, s.n-s.done)
 	}

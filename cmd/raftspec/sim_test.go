@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/raftspec/raftspec/raft"
 	"github.com/raftspec/raftspec/tests/sim"
 )
 
@@ -107,7 +108,11 @@ func TestStressSimReportsFailures(t *testing.T) {
 	if !strings.HasPrefix(stdout.String(), "seeds 3, failed 3;") {
 		t.Errorf("summary = %q", stdout.String())
 	}
-	for _, want := range []string{"FAIL seed 1 at event", "Liveness", "replay: go run -tags invariants ./cmd/raftspec sim -seed 1 -schedule calm", "log: " + filepath.Join(dir, "seed-1.log")} {
+	replay := "replay: go run ./cmd/raftspec sim -seed 1 -schedule calm" // built as this test is
+	if raft.InvariantsOn {
+		replay = "replay: go run -tags invariants ./cmd/raftspec sim -seed 1 -schedule calm"
+	}
+	for _, want := range []string{"FAIL seed 1 at event", "Liveness", replay, "log: " + filepath.Join(dir, "seed-1.log")} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr does not say %q:\n%s", want, stderr.String())
 		}

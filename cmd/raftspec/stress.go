@@ -61,7 +61,6 @@ TestFigure8Unreliable3C) N times, one process per run, P at a time, with the
 tests interleaved. The output of every failed run is saved to a file; the
 table gives, per test, the failed and total runs and the wall time of a run
 (mean ± standard deviation). Ctrl-C stops and prints the table so far.
-Exit status: 0 if no run failed, 1 if one did, 2 for bad usage.
 
 Run it inside the raftspec checkout. A failed run's saved output has what
 failed and, for an invariant, the transcript that led to it.
@@ -74,6 +73,12 @@ it prints what failed and the command that replays it (raftspec sim -seed
 ...), and saves its event log; later ones get a line each. -failfast stops
 at the first failure. Build it with -tags invariants to check every property
 after every transition: go run -tags invariants ./cmd/raftspec stress -sim.
+Ctrl-C stops the seeds in flight and prints the summary so far; a second
+Ctrl-C ends the process at once.
+
+Exit status: 0 if every run passed, 1 if one failed or Ctrl-C stopped the
+runs (no verdict), 2 for bad usage.
+
 Schedules:
 %s
 flags:
@@ -207,8 +212,8 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 	if s.outDir != "" {
 		fmt.Fprintf(stdout, "output of failed runs: %s\n", s.outDir)
 	}
-	if failed > 0 {
-		return 1
+	if failed > 0 || ctx.Err() != nil {
+		return 1 // a failure, or no verdict
 	}
 	return 0
 }

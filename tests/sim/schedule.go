@@ -40,8 +40,10 @@ type Schedule struct {
 	SnapshotEvery int
 }
 
-// Schedules are the schedules Run knows, by name.
-var Schedules = map[string]*Schedule{}
+// schedules are the schedules Run knows, by name; ScheduleNames and
+// ScheduleDoc show them. They are this package's own: a Schedule needs its
+// act, and its intervals must be positive.
+var schedules = map[string]*Schedule{}
 
 func init() {
 	for _, sc := range []*Schedule{
@@ -83,22 +85,30 @@ func init() {
 			act: actChurn,
 		},
 	} {
-		Schedules[sc.Name] = sc
+		schedules[sc.Name] = sc
 	}
 }
 
 // ScheduleNames lists the schedules, sorted.
 func ScheduleNames() []string {
-	names := make([]string, 0, len(Schedules))
-	for n := range Schedules {
+	names := make([]string, 0, len(schedules))
+	for n := range schedules {
 		names = append(names, n)
 	}
 	slices.Sort(names)
 	return names
 }
 
+// ScheduleDoc says what the schedule name does ("" if there is none).
+func ScheduleDoc(name string) string {
+	if sc, ok := schedules[name]; ok {
+		return sc.Doc
+	}
+	return ""
+}
+
 func lookup(name string) (*Schedule, error) {
-	sc, ok := Schedules[name]
+	sc, ok := schedules[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown schedule %q (known: %s)", name, strings.Join(ScheduleNames(), ", "))
 	}

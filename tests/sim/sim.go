@@ -24,6 +24,7 @@
 package sim
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -67,7 +68,7 @@ const MaxServers = 9
 // Options say what one run does. Zero fields get the defaults.
 type Options struct {
 	Seed     uint64
-	Schedule string        // a name of Schedules; default "churn"
+	Schedule string        // a name of ScheduleNames; default "churn"
 	Servers  int           // default 5
 	Duration time.Duration // virtual time of the fault phase; default 60 s
 	// Events ends the fault phase early, after so many events (0: no
@@ -81,6 +82,10 @@ type Options struct {
 	Log io.Writer
 	// Wrap, if set, wraps each node as it is made: a test plants a bug.
 	Wrap func(id int, c Core) Core
+	// Context, if set, ends the run early when it is done (checked every
+	// 1,024 events): Result.Stopped says so, and the run neither passed
+	// nor failed.
+	Context context.Context
 	// Validate checks every step of every node against the executable
 	// spec while the run stays within the spec's bounds (trace.go;
 	// Result.Trace says how far it went).
@@ -123,6 +128,7 @@ type Result struct {
 	Commands int           // commands applied, at the highest index applied anywhere
 	Crashes  int
 	Installs int        // snapshots services installed from their nodes (InstallSnapshot's)
+	Stopped  bool       // Options.Context ended the run before its end
 	Trace    TraceStats // with Options.Validate
 	// Err is the first failure, nil if the run passed.
 	Err *Failure
@@ -150,7 +156,11 @@ func (f *Failure) Unwrap() error { return f.Err }
 
 // ReplayCommand is the command line that replays a run of o.
 func ReplayCommand(o Options) string {
-	cmd := fmt.Sprintf("go run -tags invariants ./cmd/raftspec sim -seed %d -schedule %s -servers %d -duration %v", o.Seed, o.Schedule, o.Servers, o.Duration)
+	build := "go run ./cmd/raftspec" // as this run was built: the same checks fire
+	if raft.InvariantsOn {
+		build = "go run -tags invariants ./cmd/raftspec"
+	}
+	cmd := fmt.Sprintf("%s sim -seed %d -schedule %s -servers %d -duration %v", build, o.Seed, o.Schedule, o.Servers, o.Duration)
 	if o.Events > 0 {
 		cmd += fmt.Sprintf(" -events %d", o.Events)
 	}
@@ -200,6 +210,7 @@ type Sim struct {
 	healCmd  int // the first command proposed after healing; 0 none yet
 	crashes  int
 	installs int
+	stopped  bool
 
 	log logger
 	err error   // the first failure
@@ -219,7 +230,7 @@ func Run(o Options) (*Result, error) {
 	s := newSim(o)
 	s.run()
 	r := &Result{Options: s.opt, Events: s.events, Virtual: time.Duration(s.now) * time.Microsecond,
-		Elected: len(s.leaders), Commands: len(s.ledger.cmds) - 1, Crashes: s.crashes, Installs: s.installs}
+		Elected: len(s.leaders), Commands: len(s.ledger.cmds) - 1, Crashes: s.crashes, Installs: s.installs, Stopped: s.stopped}
 	if r.Commands < 0 {
 		r.Commands = 0
 	}
@@ -274,6 +285,10 @@ func (s *Sim) run() {
 		}
 		if !s.healed && s.opt.Events > 0 && s.events >= s.opt.Events {
 			s.heal()
+		}
+		if s.opt.Context != nil && s.events%1024 == 0 && s.opt.Context.Err() != nil {
+			s.stopped = true
+			return
 		}
 	}
 }

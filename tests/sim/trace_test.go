@@ -88,7 +88,7 @@ func TestTraceValidationPasses(t *testing.T) {
 	total := TraceStats{Actions: map[string]int{}}
 	left, events := 0, 0
 	for seed := uint64(1); seed <= seeds; seed++ {
-		sc := ScheduleNames()[seed%uint64(len(Schedules))]
+		sc := ScheduleNames()[seed%uint64(len(schedules))]
 		r, err := Run(ValidationOptions(seed, sc))
 		if err != nil {
 			t.Fatal(err)
@@ -142,7 +142,7 @@ func TestTraceValidationCatchesPlantedBugs(t *testing.T) {
 		{"echo", func(c Core, d *bool) Core { return echo{c, d} }, "recv AppendEntries", false},
 	} {
 		for seed := uint64(1); seed <= 10; seed++ {
-			sc := ScheduleNames()[seed%uint64(len(Schedules))]
+			sc := ScheduleNames()[seed%uint64(len(schedules))]
 			o := ValidationOptions(seed, sc)
 			var done bool // one plant per run, on whichever node comes first
 			o.Wrap = func(_ int, c Core) Core { return tc.wrap(c, &done) }
@@ -212,7 +212,7 @@ func TestTraceValidationKeepsDeterminism(t *testing.T) {
 	if left == 0 {
 		t.Error("no run left the spec's bounds: the logs compared never covered a run after validation stopped")
 	}
-	t.Logf("%d of %d runs left the spec's bounds", left, 5*len(Schedules))
+	t.Logf("%d of %d runs left the spec's bounds", left, 5*len(schedules))
 }
 
 // Where a run leaves the spec's bounds, validation stops and says so.
@@ -341,7 +341,7 @@ func BenchmarkTraceValidation(b *testing.B) {
 			events, steps := 0, 0
 			for range b.N {
 				for seed := uint64(1); seed <= 40; seed++ {
-					o := ValidationOptions(seed, ScheduleNames()[seed%uint64(len(Schedules))])
+					o := ValidationOptions(seed, ScheduleNames()[seed%uint64(len(schedules))])
 					o.Validate = on
 					r, err := Run(o)
 					if err != nil || r.Err != nil {
