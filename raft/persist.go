@@ -98,6 +98,15 @@ type StateEncoder struct {
 // It fails only if gob cannot encode a command (an unregistered type;
 // Node.Propose refuses those).
 func (e *StateEncoder) Encode(st *PersistentState) ([]byte, error) {
+	switch {
+	case st == nil:
+		return nil, errors.New("raft: no state to encode")
+	case st.Term < 0 || st.Term > MaxTermOrIndex || st.Base < 0 || st.Base > MaxTermOrIndex ||
+		st.BaseTerm < 0 || st.BaseTerm > st.Term || st.VotedFor < None:
+		// What DecodeState would refuse: never write a state no node can
+		// restart from.
+		return nil, fmt.Errorf("raft: cannot encode a state no node could have: term %d, vote %d, base %d/%d", st.Term, st.VotedFor, st.Base, st.BaseTerm)
+	}
 	if e.enc == nil || st.Base != e.base || len(st.Entries) < e.n || st.Unchanged < st.Base+e.n {
 		e.buf.Reset()
 		e.enc, e.base, e.n = gob.NewEncoder(&e.buf), st.Base, 0

@@ -67,3 +67,16 @@ func TestNewNodeRefusesBadState(t *testing.T) {
 	_, err := NewNode(cfg, &PersistentState{Term: 1, VotedFor: None}, []byte("snap"))
 	require.ErrorIs(t, err, ErrCorruptState, "a snapshot with no base")
 }
+
+// EncodeState refuses what DecodeState would refuse, and nil, with an
+// error rather than a panic or bytes no node can restart from.
+func TestEncodeStateRefusesBadStates(t *testing.T) {
+	for _, st := range []*PersistentState{nil, {Term: -4, VotedFor: None}, {Term: 1, VotedFor: -7}, {Term: 1, VotedFor: None, Base: 3, BaseTerm: 2}} {
+		if b, err := EncodeState(st); err == nil {
+			t.Errorf("EncodeState(%+v) = %d bytes, want an error", st, len(b))
+		}
+	}
+	if _, err := EncodeState(&PersistentState{Term: 2, VotedFor: None, Base: 3, BaseTerm: 1}); err != nil {
+		t.Errorf("a good state: %v", err)
+	}
+}
