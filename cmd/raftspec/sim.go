@@ -322,9 +322,14 @@ func (s *simStress) replay(opts sim.Options, first *sim.Failure) string {
 		return msg + fmt.Sprintf("    log: not saved: %v\n", err)
 	}
 	opts.Log, opts.Context = f, nil // a replay runs to its end, whatever stops the others
-	again, _ := sim.Run(opts)
-	f.Close()
+	again, werr := sim.Run(opts)
+	if cerr := f.Close(); werr == nil && cerr != nil {
+		werr = cerr
+	}
 	msg += fmt.Sprintf("    log: %s\n", path)
+	if werr != nil {
+		msg += fmt.Sprintf("    (the log is incomplete: %v)\n", werr)
+	}
 	if again.Err == nil || again.Err.Event != first.Event || again.Err.Err.Error() != first.Err.Error() {
 		msg += fmt.Sprintf("    NOT REPLAYED: the run with a log ended differently (%v): the simulator is not deterministic here, a bug in raftspec\n", again.Err)
 	}

@@ -79,6 +79,7 @@ type logger struct {
 	w    io.Writer
 	buf  []byte
 	last string // the last line written
+	err  error  // the first error writing to w: the log is incomplete
 }
 
 func (l *logger) line(s *Sim, node int, t Topic, what, format string, args ...any) {
@@ -112,7 +113,9 @@ func (l *logger) flush(b []byte) {
 	b = append(b, '\n')
 	l.buf = b
 	l.last = string(b[:len(b)-1])
-	l.w.Write(b)
+	if _, err := l.w.Write(b); err != nil && l.err == nil {
+		l.err = err
+	}
 }
 
 // msg logs what happened to message m at its receiver (or, if lost, its

@@ -221,7 +221,8 @@ type Sim struct {
 // it with this error.
 func CheckOptions(o Options) error { return o.defaults() }
 
-// Run runs one simulation. The error is for bad Options only; a failed
+// Run runs one simulation. The error is for bad Options, or an event log
+// that could not be written (the Result is then still the run's); a failed
 // check is Result.Err.
 func Run(o Options) (*Result, error) {
 	if err := o.defaults(); err != nil {
@@ -239,6 +240,9 @@ func Run(o Options) (*Result, error) {
 	}
 	if s.err != nil {
 		r.Err = &Failure{Seed: o.Seed, Schedule: s.opt.Schedule, Event: s.events, Line: s.log.last, Err: s.err, Replay: ReplayCommand(s.opt)}
+	}
+	if s.log.err != nil {
+		return r, fmt.Errorf("writing the event log: %w (the log is incomplete)", s.log.err)
 	}
 	return r, nil
 }

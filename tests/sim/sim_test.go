@@ -257,3 +257,22 @@ func TestContextStopsRun(t *testing.T) {
 		t.Errorf("Run with a done context = %+v, %v; want stopped within 1,024 events", r, err)
 	}
 }
+
+// failingWriter fails every write after the first n bytes.
+type failingWriter struct{ n int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.n -= len(p); w.n < 0 {
+		return 0, errors.New("disk full")
+	}
+	return len(p), nil
+}
+
+// An event log that could not be written is an error of Run, not a log
+// silently cut short.
+func TestLogWriteErrorIsReported(t *testing.T) {
+	r, err := Run(Options{Seed: 1, Duration: time.Second, Log: &failingWriter{n: 500}})
+	if err == nil || !strings.Contains(err.Error(), "disk full") || r == nil {
+		t.Errorf("Run with a failing log = %v, %v; want the run's Result and the write error", r, err)
+	}
+}
