@@ -36,5 +36,15 @@ func (n *Node) Inspect() NodeState {
 		Base: c.log.base, BaseTerm: c.log.baseTerm, Entries: append([]Entry(nil), c.log.entries...),
 		CommitIndex: c.commitIndex, LastApplied: c.lastApplied,
 		Votes: append([]bool(nil), c.votes...), NextIndex: append([]int(nil), c.nextIndex...),
-		MatchIndex: append([]int(nil), c.matchIndex...), Outbox: append([]Message(nil), c.msgs...)}
+		MatchIndex: append([]int(nil), c.matchIndex...), Outbox: outbox(c.msgs)}
+}
+
+// outbox copies msgs deeply: a message's Entries and Data are its own.
+func outbox(msgs []Message) []Message {
+	out := append([]Message(nil), msgs...)
+	for i := range out {
+		out[i].Entries = append([]Entry(nil), out[i].Entries...)
+		out[i].Data = append([]byte(nil), out[i].Data...)
+	}
+	return out
 }

@@ -71,4 +71,14 @@ func TestInspect(t *testing.T) {
 	require.Equal(t, 1, again.Entries[0].Term)
 	require.Equal(t, 1, again.MatchIndex[1])
 	require.False(t, again.Votes[2])
+
+	// The Outbox is the node's messages copied deeply: changing what a
+	// message carries changes nothing in the node.
+	_, _, ok = nodes[0].Propose(8)
+	require.True(t, ok)
+	st = nodes[0].Inspect()
+	require.NotEmpty(t, st.Outbox)
+	require.Len(t, st.Outbox[0].Entries, 1)
+	st.Outbox[0].Entries[0].Command = "changed"
+	require.Equal(t, 8, nodes[0].Inspect().Outbox[0].Entries[0].Command)
 }
