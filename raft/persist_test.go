@@ -23,18 +23,23 @@ func TestIncrementalEncodingMatchesPlainTwin(t *testing.T) {
 	r.currentTerm = 1
 	var enc StateEncoder
 	for step := range 2000 {
-		switch k := rng.IntN(10); {
-		case k < 6:
-			if rng.IntN(20) == 0 {
-				r.currentTerm++
+		// One to four changes between two saves, so that a truncation
+		// followed by appends (an AppendEntries that repairs a log) falls
+		// between saves too.
+		for range 1 + rng.IntN(4) {
+			switch k := rng.IntN(10); {
+			case k < 6:
+				if rng.IntN(20) == 0 {
+					r.currentTerm++
+				}
+				r.log.append(Entry{Term: r.currentTerm, Command: rng.IntN(1000)})
+			case k < 8 && r.log.lastIndex() > r.log.base:
+				r.log.truncate(r.log.base + 1 + rng.IntN(r.log.lastIndex()-r.log.base))
+			case k < 9 && r.log.lastIndex() > r.log.base:
+				r.log.compact(r.log.base + 1 + rng.IntN(r.log.lastIndex()-r.log.base))
+			default:
+				r.log.restoreBase(r.log.lastIndex()+rng.IntN(3), r.currentTerm)
 			}
-			r.log.append(Entry{Term: r.currentTerm, Command: rng.IntN(1000)})
-		case k < 8 && r.log.lastIndex() > r.log.base:
-			r.log.truncate(r.log.base + 1 + rng.IntN(r.log.lastIndex()-r.log.base))
-		case k < 9 && r.log.lastIndex() > r.log.base:
-			r.log.compact(r.log.base + 1 + rng.IntN(r.log.lastIndex()-r.log.base))
-		default:
-			r.log.restoreBase(r.log.lastIndex()+rng.IntN(3), r.currentTerm)
 		}
 		r.votedFor = rng.IntN(4) - 1
 		got, err := enc.Encode(r.toPersist())

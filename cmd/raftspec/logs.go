@@ -81,6 +81,9 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(1, "%v", err)
 	}
+	if len(lines) == 0 {
+		return fail(1, "no event lines to lay out (an empty log?)")
+	}
 	writeColumns(stdout, lines, show, *width)
 	return 0
 }

@@ -151,6 +151,11 @@ func TestLogs(t *testing.T) {
 	if code := run([]string{"logs", path + "x"}, &bytes.Buffer{}, &bytes.Buffer{}); code != 2 {
 		t.Errorf("a missing file: exit %d, want 2", code)
 	}
+	os.WriteFile(path, nil, 0o644)
+	stderr.Reset()
+	if code := run([]string{"logs", path}, &bytes.Buffer{}, &stderr); code != 1 || !strings.Contains(stderr.String(), "no event lines") {
+		t.Errorf("an empty log: exit %d, stderr %q; want 1", code, stderr.String())
+	}
 	os.WriteFile(path, []byte("not a log line at all\n"), 0o644)
 	stderr.Reset()
 	if code := run([]string{"logs", path}, &bytes.Buffer{}, &stderr); code != 1 || !strings.Contains(stderr.String(), "line 1") {
