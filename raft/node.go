@@ -18,6 +18,9 @@ import (
 //		// one input: n.Step(m), n.Tick(), n.Propose(cmd), n.Snapshot(i, data), n.Unreachable(p)
 //		if n.HasReady() {
 //			out := n.Ready()
+//			if out.Err != nil {
+//				stop(out.Err)              // a bug of the core: send nothing
+//			}
 //			if out.Persist != nil {
 //				b, err := enc.Encode(out.Persist)
 //				save(b, out.Snapshot)  // 1. persist (stable storage)
@@ -37,10 +40,11 @@ import (
 //     then never sent), the other way round is not.
 //   - Ready, then Advance, then the next input. Between Ready and Advance
 //     the Node takes no input: Step, Tick and Snapshot return
-//     ErrNotAdvanced and Propose refuses. Advance checks the boundary:
-//     every message of the Output must depend only on the Output's
-//     Persist (or what was persisted before); if not, it returns an error
-//     wrapping ErrUnpersisted. With -tags invariants the core's hooks also
+//     ErrNotAdvanced and Propose refuses. Ready checks the boundary
+//     before anything leaves: every message of the Output must depend
+//     only on the Output's Persist (or what was persisted before); if not,
+//     Output.Err wraps ErrUnpersisted (and Advance returns it), and the
+//     caller must send nothing. With -tags invariants the core's hooks also
 //     report each save (Advance of an Output with Persist) and each send
 //     to the invariants Observer there.
 //   - Apply holds what the service has not yet seen, in order: at most one
