@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"github.com/raftspec/raftspec/raft"
 	"github.com/raftspec/raftspec/tests/sim"
@@ -200,15 +199,7 @@ func runStressSim(cfg stressConfig, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(sig)
 	s.cancel = cancel
 	defer s.cancel()
-	if f, isFile := stderr.(*os.File); isFile && term.IsTerminal(int(f.Fd())) {
-		s.bar = progressbar.NewOptions(cfg.n,
-			progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetDescription("seeds"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionClearOnFinish())
-	}
+	s.bar = progressBar(stderr, cfg.n, "seeds")
 	fmt.Fprintf(stderr, "raftspec stress -sim: seeds %d..%d of schedule %s, %d servers, %v of faults, %d workers; %s\n",
 		s.first, s.first+uint64(s.n)-1, s.flags.schedule, s.flags.servers, s.flags.duration, s.p, invariantsNote())
 	begin := time.Now()
@@ -340,13 +331,7 @@ func (s *simStress) logPath(seed uint64) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.outDir == "" {
-		dir := s.out
-		var err error
-		if dir == "" {
-			dir, err = os.MkdirTemp("", "raftspec-sim-")
-		} else {
-			err = os.MkdirAll(dir, 0o755)
-		}
+		dir, err := outputDir(s.out, "raftspec-sim-")
 		if err != nil {
 			return "", err
 		}

@@ -183,15 +183,7 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 		return fail(2, "-run %q matches no Go test of ./tests", cfg.run)
 	}
 	s := &stresser{cfg: cfg, tests: names, runOne: tb.runOnce(cfg.timeout), log: stderr}
-	if f, isFile := stderr.(*os.File); isFile && term.IsTerminal(int(f.Fd())) {
-		s.bar = progressbar.NewOptions(len(names)*cfg.n,
-			progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetDescription("runs"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionClearOnFinish())
-	}
+	s.bar = progressBar(stderr, len(names)*cfg.n, "runs")
 	fmt.Fprintf(stderr, "raftspec stress: %d test(s) x %d runs, %d at a time\n", len(names), cfg.n, cfg.p)
 	start := time.Now()
 	rows := s.run(ctx)
@@ -216,6 +208,30 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 		return 1 // a failure, or no verdict
 	}
 	return 0
+}
+
+// progressBar is a bar of total steps on w if w is a terminal, else nil
+// (no bar: a log or a pipe gets only the failures and the summary).
+func progressBar(w io.Writer, total int, what string) *progressbar.ProgressBar {
+	if f, isFile := w.(*os.File); !isFile || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionClearOnFinish())
+}
+
+// outputDir makes the directory failures are saved in: dir if given (-o),
+// else a new temporary one named with prefix.
+func outputDir(dir, prefix string) (string, error) {
+	if dir == "" {
+		return os.MkdirTemp("", prefix)
+	}
+	return dir, os.MkdirAll(dir, 0o755)
 }
 
 // runOnceFunc runs one test once and returns its output, and an error if it
@@ -357,13 +373,7 @@ func (s *stresser) one(ctx context.Context, j job) {
 // the first failure, and returns the file's path.
 func (s *stresser) save(j job, out []byte, runErr error) (string, error) {
 	if s.outDir == "" {
-		dir := s.cfg.out
-		var err error
-		if dir == "" {
-			dir, err = os.MkdirTemp("", "raftspec-stress-")
-		} else {
-			err = os.MkdirAll(dir, 0o755)
-		}
+		dir, err := outputDir(s.cfg.out, "raftspec-stress-")
 		if err != nil {
 			return "", err
 		}
