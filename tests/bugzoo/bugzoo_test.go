@@ -117,24 +117,10 @@ func TestBugZoo(t *testing.T) {
 	if testing.Short() || raceOn {
 		t.Skip("the bug zoo is built and run without -short and without -race")
 	}
-	ms := load(t)
-	if only := os.Getenv("RAFTSPEC_ZOO"); only != "" {
-		ms = slices.DeleteFunc(ms, func(m *bugzoo.Mutant) bool { return !strings.Contains(m.File, only) })
-	}
+	ms := chosen(load(t))
 	results := make([]result, len(ms))
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
 	start := time.Now()
-	for k, m := range ms {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[k] = runMutant(m, mutantDir(t))
-		}()
-	}
-	wg.Wait()
+	eachMutant(ms, func(k int, m *bugzoo.Mutant) { results[k] = runMutant(m, mutantDir(t)) })
 	total := time.Since(start)
 
 	var b strings.Builder
@@ -167,6 +153,32 @@ func TestBugZoo(t *testing.T) {
 			t.Errorf("%s: %v", r.name, r.err)
 		}
 	}
+}
+
+// chosen is ms, or only those whose file name holds RAFTSPEC_ZOO if it is
+// set (RAFTSPEC_ZOO=13: one mutant, with its catcher's output).
+func chosen(ms []*bugzoo.Mutant) []*bugzoo.Mutant {
+	if only := os.Getenv("RAFTSPEC_ZOO"); only != "" {
+		return slices.DeleteFunc(ms, func(m *bugzoo.Mutant) bool { return !strings.Contains(m.File, only) })
+	}
+	return ms
+}
+
+// eachMutant calls f for each mutant of ms, parallel at a time, and waits
+// for them all.
+func eachMutant(ms []*bugzoo.Mutant, f func(k int, m *bugzoo.Mutant)) {
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for k, m := range ms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			f(k, m)
+		}()
+	}
+	wg.Wait()
 }
 
 // mutantDir is where a mutant is built and its catcher leaves artifacts

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,10 +42,7 @@ func TestZooUnderSim(t *testing.T) {
 	if testing.Short() || raceOn {
 		t.Skip("the bug zoo is built and run without -short and without -race")
 	}
-	ms := slices.DeleteFunc(load(t), func(m *bugzoo.Mutant) bool { return m.Fields["Sim"] == "" })
-	if only := os.Getenv("RAFTSPEC_ZOO"); only != "" {
-		ms = slices.DeleteFunc(ms, func(m *bugzoo.Mutant) bool { return !strings.Contains(m.File, only) })
-	}
+	ms := chosen(slices.DeleteFunc(load(t), func(m *bugzoo.Mutant) bool { return m.Fields["Sim"] == "" }))
 	if len(ms) == 0 && os.Getenv("RAFTSPEC_ZOO") == "" {
 		t.Fatal("no mutant of the zoo names a simulator schedule (Sim:)")
 	}
@@ -56,22 +52,13 @@ func TestZooUnderSim(t *testing.T) {
 		err                        error
 	}
 	results := make([]found, len(ms))
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for k, m := range ms {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			r := &results[k]
-			r.name, r.schedule = strings.TrimSuffix(m.File, ".patch"), m.Fields["Sim"]
-			t0 := time.Now()
-			r.seed, r.what, r.err = simulateMutant(m, t.TempDir())
-			r.took = time.Since(t0)
-		}()
-	}
-	wg.Wait()
+	eachMutant(ms, func(k int, m *bugzoo.Mutant) {
+		r := &results[k]
+		r.name, r.schedule = strings.TrimSuffix(m.File, ".patch"), m.Fields["Sim"]
+		t0 := time.Now()
+		r.seed, r.what, r.err = simulateMutant(m, mutantDir(t))
+		r.took = time.Since(t0)
+	})
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-34s %-18s %5s %6s  %s\n", "mutant", "schedule", "seed", "s", "found")
 	for _, r := range results {

@@ -263,22 +263,11 @@ func TestMapMessage(t *testing.T) {
 	}
 }
 
-// amnesiac is a planted bug in a test double: it never saves the node's
-// state, so a restarted node is not in the spec's Restart of the state it
-// crashed in.
-type amnesiac struct{ Core }
-
-func (a amnesiac) Ready() raft.Output {
-	out := a.Core.Ready()
-	out.Persist, out.Snapshot = nil, nil
-	return out
-}
-
 func TestTraceValidationCatchesRestartFromNothing(t *testing.T) {
 	caught := 0
 	for seed := uint64(1); seed <= 20; seed++ {
 		o := ValidationOptions(seed, "figure8")
-		o.Wrap = func(_ int, c Core) Core { return amnesiac{c} }
+		o.Wrap = func(_ int, c Core) Core { return forgetful{c} } // a restarted node is not in Restart of the state it crashed in
 		r, err := Run(o)
 		if err != nil {
 			t.Fatal(err)
