@@ -159,8 +159,6 @@ func (l *logger) applied(s *Sim, i int, msgs []raft.Apply) {
 	l.line(s, i, topicCommit, "apply", "%d..%d", first, last)
 }
 
-func itoa(i int) string { return strconv.Itoa(i) }
-
 // Line is one parsed line of an event log.
 type Line struct {
 	Seconds float64 // virtual time

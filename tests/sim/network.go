@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"strconv"
+
 	"github.com/raftspec/raftspec/raft"
 )
 
@@ -114,9 +116,9 @@ func (s *Sim) deliver(e event) {
 	s.free = append(s.free, e.msg)
 	nd := s.nodes[m.To]
 	if nd.down || !s.linked(m.From, m.To) {
-		why := "lost: n" + itoa(m.To) + " is down"
-		if !nd.down {
-			why = "lost: cut off"
+		why := "lost: cut off"
+		if nd.down && s.log.w != nil { // formatted only for a log
+			why = "lost: n" + strconv.Itoa(m.To) + " is down"
 		}
 		s.lose(&m, why)
 		return

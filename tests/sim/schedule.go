@@ -6,10 +6,10 @@ import (
 	"strings"
 )
 
-// A Schedule is a family of random fault schedules: the network's
+// A schedule is a family of random fault schedules: the network's
 // behaviour during the fault phase, and what the schedule does at each of
 // its fault events. Every choice comes from the run's one PRNG.
-type Schedule struct {
+type schedule struct {
 	Name string
 	Doc  string
 
@@ -41,12 +41,12 @@ type Schedule struct {
 }
 
 // schedules are the schedules Run knows, by name; ScheduleNames and
-// ScheduleDoc show them. They are this package's own: a Schedule needs its
+// ScheduleDoc show them. They are this package's own: a schedule needs its
 // act, and its intervals must be positive.
-var schedules = map[string]*Schedule{}
+var schedules = map[string]*schedule{}
 
 func init() {
-	for _, sc := range []*Schedule{
+	for _, sc := range []*schedule{
 		{
 			Name:     "calm",
 			Doc:      "no faults: a reliable network, no crashes (a baseline)",
@@ -107,7 +107,7 @@ func ScheduleDoc(name string) string {
 	return ""
 }
 
-func lookup(name string) (*Schedule, error) {
+func lookup(name string) (*schedule, error) {
 	sc, ok := schedules[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown schedule %q (known: %s)", name, strings.Join(ScheduleNames(), ", "))

@@ -188,7 +188,7 @@ type srv struct {
 // Sim is one run in progress.
 type Sim struct {
 	opt  Options
-	sc   *Schedule
+	sc   *schedule
 	rng  *rand.Rand
 	n    int
 	obs  *invariants.Observer

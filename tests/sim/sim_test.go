@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -182,7 +183,7 @@ func TestPlantedBugsAreFound(t *testing.T) {
 				t.Errorf("failure %q does not say %q", found.Err, tc.want)
 			}
 			msg := found.Error()
-			for _, want := range []string{"seed " + itoa(int(found.Seed)), "event ", "replay: ", "-seed " + itoa(int(found.Seed))} {
+			for _, want := range []string{fmt.Sprintf("seed %d", found.Seed), "event ", "replay: ", fmt.Sprintf("-seed %d", found.Seed)} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("failure does not say %q: %s", want, msg)
 				}
