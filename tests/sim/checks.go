@@ -71,22 +71,31 @@ func (s *Sim) changes(i int, a, b raft.Status) {
 
 // localOrder checks the local properties of node i across one input, from
 // its Status before (last) to after (now), in every build (-tags
-// invariants checks them too): commitIndex, lastApplied and the snapshot's
-// base never go back within an incarnation, and base, lastApplied ≤
-// commitIndex ≤ the last index.
+// invariants checks them too, on the whole state): invariants.LocalStep
+// (currentTerm, votedFor, commitIndex, lastApplied and the snapshot's base
+// never go back within an incarnation), and base, lastApplied ≤
+// commitIndex ≤ the last index (invariants.LocalState's bounds, which
+// need the log a Status does not carry).
 func localOrder(i int, last, now raft.Status) error {
-	switch {
-	case now.CommitIndex < last.CommitIndex:
-		return violation(invariants.CommitIndexName, i, now.Term, 0, fmt.Sprintf("commitIndex went from %d to %d", last.CommitIndex, now.CommitIndex), "commitIndex never decreases")
-	case now.LastApplied < last.LastApplied:
-		return violation(invariants.LastAppliedName, i, now.Term, 0, fmt.Sprintf("lastApplied went from %d to %d", last.LastApplied, now.LastApplied), "lastApplied never decreases")
-	case now.Base < last.Base:
-		return violation(invariants.SnapshotMonotonicName, i, now.Term, 0, fmt.Sprintf("the snapshot's base went from %d to %d", last.Base, now.Base), "the base never decreases")
-	case now.Base > now.CommitIndex || now.LastApplied > now.CommitIndex || now.CommitIndex > now.LastIndex:
+	if now == last {
+		return nil // most inputs (ticks above all) change nothing a Status shows
+	}
+	prev, next := statusView(last), statusView(now)
+	if v := invariants.LocalStep(&prev, &next); v != nil {
+		return v
+	}
+	if now.Base > now.CommitIndex || now.LastApplied > now.CommitIndex || now.CommitIndex > now.LastIndex {
 		return violation(invariants.CommitIndexName, i, now.Term, 0, fmt.Sprintf("base %d, lastApplied %d, commitIndex %d, last index %d", now.Base, now.LastApplied, now.CommitIndex, now.LastIndex),
 			"base, lastApplied ≤ commitIndex ≤ last index")
 	}
 	return nil
+}
+
+// statusView is what a Status tells of a node, as the properties see it
+// (no log).
+func statusView(st raft.Status) invariants.View {
+	return invariants.View{ID: st.ID, Term: st.Term, VotedFor: st.VotedFor, Base: st.Base,
+		CommitIndex: st.CommitIndex, LastApplied: st.LastApplied}
 }
 
 // check runs the Observer's verdict after each event.
