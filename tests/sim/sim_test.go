@@ -145,6 +145,16 @@ func (r *replayer) Ready() raft.Output {
 	return out
 }
 
+// pretender is a planted bug: a node that says it leads whatever term it is
+// in, so a term has two leaders.
+type pretender struct{ Core }
+
+func (u pretender) Status() raft.Status {
+	st := u.Core.Status()
+	st.Leader, st.Candidate = true, false
+	return st
+}
+
 // lazy is a planted bug: a node that never answers a client (Propose
 // always refuses), so no command is ever committed.
 type lazy struct{ Core }
@@ -163,6 +173,12 @@ func TestPlantedBugsAreFound(t *testing.T) {
 	}{
 		{"forgetful", func(_ int, c Core) Core { return forgetful{c} }, "figure8", "violated"}, // TermMonotonic with the hooks, StateMachineSafety without
 		{"lazy", func(_ int, c Core) Core { return lazy{c} }, "calm", "Liveness"},
+		{"pretender", func(id int, c Core) Core {
+			if id == 1 {
+				return pretender{c}
+			}
+			return c
+		}, "calm", "ElectionSafety violated"},
 		{"replayer", func(_ int, c Core) Core { return &replayer{Core: c} }, "reorder", "does not move past the applied state"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
